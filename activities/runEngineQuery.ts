@@ -1,0 +1,104 @@
+/**
+ * The engine protocol every query step uses: start with an idempotency token, poll status with
+ * capped exponential backoff, heartbeat the query id on every poll, stop the query when the
+ * activity is cancelled.
+ *
+ * Retries never duplicate queries. A retried attempt (after a worker crash or a heartbeat
+ * timeout) reads the query id from its heartbeat details and reattaches. Only when that query
+ * ended FAILED does it move to the next attempt epoch, whose new token lets the engine accept a
+ * new query; so there is at most one engine query per (hour, step, run, epoch).
+ */
+import { Context, log } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+import type { PollPolicy } from '../config/config';
+import { PipelineError } from '../core/errors';
+import type { QueryEngine, QueryRequest, QueryStatus } from '../lake/ports';
+
+export interface QueryHeartbeat {
+  queryId: string;
+  epoch: number;
+  polls: number;
+}
+
+export interface CompletedQuery {
+  queryId: string;
+  status: QueryStatus;
+  statusCalls: number;
+}
+
+/** The delay before poll number `n` (0-based): initial * multiplier^n, capped. */
+export function pollDelayMs(policy: PollPolicy, n: number): number {
+  return Math.min(policy.maxMs, Math.round(policy.initialMs * Math.pow(policy.multiplier, n)));
+}
+
+export async function runEngineQuery(
+  engine: QueryEngine,
+  buildRequest: (epoch: number) => QueryRequest,
+  policy: PollPolicy,
+): Promise<CompletedQuery> {
+  const ctx = Context.current();
+  const previous = ctx.info.heartbeatDetails as QueryHeartbeat | undefined;
+  let epoch = previous?.epoch ?? 0;
+  let queryId: string | undefined = previous?.queryId;
+  let statusCalls = 0;
+
+  const beat = (polls: number) => ctx.heartbeat({ queryId: queryId!, epoch, polls } satisfies QueryHeartbeat);
+
+  if (queryId) {
+    const reattach = await statusOrLost(engine, queryId);
+    statusCalls++;
+    if (!reattach) {
+      log.warn('previous query lost with its engine; resubmitting in the same epoch', { queryId, epoch });
+      queryId = undefined;
+    } else if (reattach.state === 'FAILED' || reattach.state === 'CANCELLED') {
+      epoch++;
+      log.info('previous attempt ended its query; starting the next epoch', { queryId, state: reattach.state, epoch });
+      queryId = undefined;
+    } else {
+      log.info('reattaching to query', { queryId, state: reattach.state, attempt: ctx.info.attempt });
+    }
+  }
+  if (!queryId) {
+    queryId = await engine.start(buildRequest(epoch));
+    log.info('query started', { queryId, epoch });
+  }
+  beat(0);
+
+  try {
+    for (let n = 0; ; n++) {
+      statusCalls++;
+      const status = await engine.status(queryId);
+      beat(n + 1);
+      if (status.state === 'SUCCEEDED') return { queryId, status, statusCalls };
+      if (status.state === 'FAILED') {
+        throw new PipelineError('QueryFailed', `query ${queryId} failed: ${status.reason ?? 'no reason given'}`, {
+          details: { queryId, reason: status.reason, errorCategory: status.errorCategory },
+          retryable: status.retryable,
+        });
+      }
+      if (status.state === 'CANCELLED') {
+        throw new PipelineError(
+          'QueryCancelled',
+          `query ${queryId} was cancelled outside this workflow (${status.reason ?? 'no reason given'}); re-run the hour when ready`,
+          { details: { queryId, reason: status.reason } },
+        );
+      }
+      await ctx.sleep(pollDelayMs(policy, n)); // rejects with CancelledFailure when the activity is cancelled
+    }
+  } catch (err) {
+    if (err instanceof CancelledFailure) {
+      log.info('activity cancelled; stopping query', { queryId });
+      await engine.cancel(queryId);
+    }
+    throw err;
+  }
+}
+
+async function statusOrLost(engine: QueryEngine, queryId: string): Promise<QueryStatus | undefined> {
+  try {
+    return await engine.status(queryId);
+  } catch (err) {
+    if (err instanceof PipelineError && err.type === 'QueryNotFound') return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Configuration is parsed once, here, at the edge. Inner code receives a typed PipelineConfig
+ * and never reads process.env. All problems are reported together in one ConfigInvalid error.
+ */
+import * as path from 'node:path';
+import { z } from 'zod';
+import { PipelineError } from '../core/errors';
+import { DEFAULT_TASK_QUEUE } from '../core/ids';
+
+// Identifiers reach SQL and paths, so they are held to strict patterns; anything else is refused.
+const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,127}$/;
+const BUCKET_NAME = /^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const KEY_PREFIX = /^[A-Za-z0-9][A-Za-z0-9_-]*(\/[A-Za-z0-9][A-Za-z0-9_-]*)*$/;
+
+const identifier = (what: string) =>
+  z.string().regex(SQL_IDENTIFIER, `${what} must match ${SQL_IDENTIFIER} (lower-case letters, digits, underscore)`);
+const intIn = (min: number, max: number) =>
+  z.coerce.number().int(`must be a whole number`).min(min, `must be >= ${min}`).max(max, `must be <= ${max}`);
+
+/** Keys are the environment variable names, so every message names exactly what to change. */
+const envSchema = z.object({
+  CLICKSTREAM_BACKEND: z.enum(['local', 'aws'], { error: 'must be one of: local, aws' }).default('local'),
+  CLICKSTREAM_LAKE_DIR: z.string().min(1).default('./lake-data'),
+  CLICKSTREAM_CATALOG_DIR: z.string().min(1).optional(),
+  CLICKSTREAM_BUCKET: z
+    .string()
+    .regex(BUCKET_NAME, 'must be an S3 bucket name: 3-63 of a-z 0-9 . -, starting and ending alphanumeric')
+    .default('clickstream-lake'),
+  CLICKSTREAM_RAW_PREFIX: z
+    .string()
+    .regex(KEY_PREFIX, 'must be a key prefix like raw/clickstream (letters, digits, _ -, / between segments)')
+    .default('raw/clickstream'),
+  CLICKSTREAM_CURATED_PREFIX: z
+    .string()
+    .regex(KEY_PREFIX, 'must be a key prefix like curated/clickstream (letters, digits, _ -, / between segments)')
+    .default('curated/clickstream'),
+  CLICKSTREAM_DATABASE: identifier('database').default('clickstream'),
+  CLICKSTREAM_RAW_TABLE: identifier('raw table').default('clickstream_events'),
+  CLICKSTREAM_CURATED_TABLE: identifier('curated table').default('clickstream_events_curated'),
+  CLICKSTREAM_DUCKDB_THREADS: intIn(1, 256).default(2),
+  CLICKSTREAM_QUERY_POLL_INITIAL_MS: intIn(10, 60_000).default(50),
+  CLICKSTREAM_QUERY_POLL_MAX_MS: intIn(10, 300_000).default(5_000),
+  CLICKSTREAM_QUERY_POLL_MULTIPLIER: z.coerce.number().min(1, 'must be >= 1').max(10, 'must be <= 10').default(1.5),
+  CLICKSTREAM_RAW_WAIT_SECONDS: intIn(0, 7 * 24 * 3600).default(2 * 3600),
+  CLICKSTREAM_RAW_RECHECK_SECONDS: intIn(1, 24 * 3600).default(300),
+  CLICKSTREAM_SCHEDULE_MINUTE: intIn(0, 59).default(10),
+  TEMPORAL_ADDRESS: z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port').default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, 'must be a namespace name').default('default'),
+  CLICKSTREAM_TASK_QUEUE: z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'must be a task queue name').default(DEFAULT_TASK_QUEUE),
+  CLICKSTREAM_TEMPORAL_UI_PORT: intIn(1, 65535).default(8233),
+});
+
+export type ConfigEnvName = keyof typeof envSchema.shape;
+export const CONFIG_ENV_NAMES = Object.keys(envSchema.shape) as ConfigEnvName[];
+
+export interface PollPolicy {
+  initialMs: number;
+  maxMs: number;
+  multiplier: number;
+}
+
+export interface PipelineConfig {
+  backend: 'local' | 'aws';
+  lake: { dir: string; catalogDir: string; bucket: string; rawPrefix: string; curatedPrefix: string };
+  tables: { database: string; raw: string; curated: string };
+  engine: { threads: number; poll: PollPolicy };
+  rawWait: { timeoutSeconds: number; recheckSeconds: number };
+  temporal: { address: string; namespace: string; taskQueue: string; uiPort: number };
+  schedule: { minuteOffset: number };
+}
+
+/**
+ * Parses configuration from the environment, with `overrides` (CLI flags, keyed by env name) on top.
+ * Unknown CLICKSTREAM_* variables are rejected too: a typo must not silently fall back to a default.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<Record<ConfigEnvName, string | number | undefined>> = {},
+): PipelineConfig {
+  const raw: Record<string, unknown> = {};
+  for (const name of CONFIG_ENV_NAMES) {
+    const v = overrides[name] ?? env[name];
+    if (v !== undefined && v !== '') raw[name] = v;
+  }
+  const problems: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('CLICKSTREAM_') && !(CONFIG_ENV_NAMES as string[]).includes(name) && !IGNORED_ENV.has(name)) {
+      problems.push(`${name}: unknown setting; known ones are ${CONFIG_ENV_NAMES.filter((n) => n.startsWith('CLICKSTREAM_')).join(', ')}`);
+    }
+  }
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0]);
+      problems.push(`${name}: ${issue.message} (got ${JSON.stringify(raw[name])})`);
+    }
+  }
+  if (parsed.success && parsed.data.CLICKSTREAM_QUERY_POLL_MAX_MS < parsed.data.CLICKSTREAM_QUERY_POLL_INITIAL_MS) {
+    problems.push('CLICKSTREAM_QUERY_POLL_MAX_MS: must be >= CLICKSTREAM_QUERY_POLL_INITIAL_MS');
+  }
+  if (problems.length > 0 || !parsed.success) {
+    throw new PipelineError('ConfigInvalid', `Invalid configuration:\n  - ${problems.join('\n  - ')}`, {
+      details: { problems },
+    });
+  }
+  const e = parsed.data;
+  const lakeDir = path.resolve(e.CLICKSTREAM_LAKE_DIR);
+  return {
+    backend: e.CLICKSTREAM_BACKEND,
+    lake: {
+      dir: lakeDir,
+      catalogDir: path.resolve(e.CLICKSTREAM_CATALOG_DIR ?? path.join(lakeDir, '_catalog')),
+      bucket: e.CLICKSTREAM_BUCKET,
+      rawPrefix: e.CLICKSTREAM_RAW_PREFIX,
+      curatedPrefix: e.CLICKSTREAM_CURATED_PREFIX,
+    },
+    tables: { database: e.CLICKSTREAM_DATABASE, raw: e.CLICKSTREAM_RAW_TABLE, curated: e.CLICKSTREAM_CURATED_TABLE },
+    engine: {
+      threads: e.CLICKSTREAM_DUCKDB_THREADS,
+      poll: {
+        initialMs: e.CLICKSTREAM_QUERY_POLL_INITIAL_MS,
+        maxMs: e.CLICKSTREAM_QUERY_POLL_MAX_MS,
+        multiplier: e.CLICKSTREAM_QUERY_POLL_MULTIPLIER,
+      },
+    },
+    rawWait: { timeoutSeconds: e.CLICKSTREAM_RAW_WAIT_SECONDS, recheckSeconds: e.CLICKSTREAM_RAW_RECHECK_SECONDS },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.CLICKSTREAM_TASK_QUEUE,
+      uiPort: e.CLICKSTREAM_TEMPORAL_UI_PORT,
+    },
+    schedule: { minuteOffset: e.CLICKSTREAM_SCHEDULE_MINUTE },
+  };
+}
+
+/** CLICKSTREAM_* variables that are read elsewhere on purpose (test harness), not pipeline settings. */
+const IGNORED_ENV = new Set<string>(['CLICKSTREAM_TEST_KEEP_DIRS']);

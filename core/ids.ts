@@ -1,0 +1,33 @@
+/**
+ * Workflow IDs, task queues, schedule IDs and query tokens, built from business keys only.
+ * Every starter (CLI, npm start, schedule, tests) goes through these, so a retried start or
+ * a second starter for the same hour collides with the running workflow instead of duplicating it.
+ */
+import { formatHour, type Hour } from './hours';
+
+export const DEFAULT_TASK_QUEUE = 'clickstream-lake';
+
+/** The workflow type names as registered by the worker (kept here so starters need no workflow import). */
+export const WORKFLOW_TYPES = {
+  hourly: 'hourlyPipelineWorkflow',
+  scheduledHour: 'scheduledHourWorkflow',
+} as const;
+
+/** One hourly workflow per (table, hour): the table keeps two pipelines in one namespace apart. */
+export function hourWorkflowId(table: string, hour: Hour): string {
+  return `clickstream-hour:${table}:${formatHour(hour)}`;
+}
+
+export function hourlyScheduleId(table: string): string {
+  return `clickstream-hourly:${table}`;
+}
+
+/**
+ * The engine's idempotency token for one step of one hour in one attempt epoch.
+ * The epoch is the workflow run id: an activity retry keeps it (same query, reattached),
+ * a deliberate re-run of the hour is a new run and gets a new query.
+ * Athena requires 32-128 characters; the caller hashes this string to fit.
+ */
+export function queryTokenSource(table: string, hour: Hour, step: string, attemptEpoch: string): string {
+  return `${table}|${formatHour(hour)}|${step}|${attemptEpoch}`;
+}

@@ -1,0 +1,39 @@
+/** Picks and wires the backend named by config. The default is the embedded local one. */
+import { promises as fs } from 'node:fs';
+import type { PipelineConfig } from '../config/config';
+import { PipelineError } from '../core/errors';
+import { curatedTableDef, rawTableDef } from './tableDefinitions';
+import { DuckDbQueryEngine } from './local/duckdbEngine';
+import { duckdbStatements } from './local/duckdbStatements';
+import { FileCatalog } from './local/fileCatalog';
+import { LakeFolderStore } from './local/lakeFolderStore';
+import type { LakeBackend } from './ports';
+
+export interface LocalLakeBackend extends LakeBackend {
+  store: LakeFolderStore;
+  catalog: FileCatalog;
+  engine: DuckDbQueryEngine;
+}
+
+export async function createLocalBackend(config: PipelineConfig, opts: { createLakeDir?: boolean } = {}): Promise<LocalLakeBackend> {
+  if (opts.createLakeDir) await fs.mkdir(config.lake.dir, { recursive: true });
+  const store = new LakeFolderStore(config.lake.dir);
+  const catalog = new FileCatalog(config.lake.catalogDir);
+  const engine = await DuckDbQueryEngine.create({ threads: config.engine.threads, store });
+  return { store, catalog, engine, statements: duckdbStatements, close: () => engine.close() };
+}
+
+export async function createBackend(config: PipelineConfig, opts: { createLakeDir?: boolean } = {}): Promise<LakeBackend> {
+  if (config.backend === 'local') return createLocalBackend(config, opts);
+  throw new PipelineError(
+    'ConfigInvalid',
+    `CLICKSTREAM_BACKEND=aws is not available in this build yet; use CLICKSTREAM_BACKEND=local (the default)`,
+  );
+}
+
+/** Creates the database and both tables if absent (idempotent); run by every worker at start-up. */
+export async function ensureTables(backend: LakeBackend, config: PipelineConfig): Promise<void> {
+  const { database, raw, curated } = config.tables;
+  await backend.catalog.ensureTable(rawTableDef(config.lake, database, raw));
+  await backend.catalog.ensureTable(curatedTableDef(config.lake, database, curated));
+}

@@ -1,0 +1,219 @@
+/**
+ * The embedded query engine: DuckDB in-process, behind the same asynchronous protocol as
+ * Athena (start -> id, status polled, results, cancel), so the activities' polling path is
+ * the one production uses. Each query runs on its own connection.
+ *
+ * Query state lives in this process. After a worker restart an old query id is unknown and
+ * status() throws QueryNotFound (retryable): the activity then resubmits under the same
+ * idempotency token, and since outputs are replaced, never appended, the result is the same.
+ */
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import {
+  DOUBLE,
+  DuckDBInstance,
+  LIST,
+  VARCHAR,
+  listValue,
+  type DuckDBConnection,
+  type DuckDBType,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import { PipelineError } from '../../core/errors';
+import { parseS3Uri } from '../../core/locations';
+import { loadSetupSql } from '../sqlFiles';
+import type { QueryEngine, QueryParam, QueryRequest, QueryStatus } from '../ports';
+import type { LakeFolderStore } from './lakeFolderStore';
+
+interface QueryRecord {
+  id: string;
+  state: QueryStatus['state'];
+  submittedAt: number;
+  startedAt?: number;
+  endedAt?: number;
+  bytesScanned: number;
+  rows?: number;
+  reason?: string;
+  results?: Record<string, unknown>[];
+  connection?: DuckDBConnection;
+  cancelRequested: boolean;
+}
+
+/** Completed queries kept for status/results; older ones are forgotten (their callers have moved on). */
+const MAX_REMEMBERED_QUERIES = 2_000;
+
+export class DuckDbQueryEngine implements QueryEngine {
+  private readonly queries = new Map<string, QueryRecord>();
+  private readonly idsByToken = new Map<string, string>();
+  /** Queries actually submitted to DuckDB, for tests and fault checks ("at most one per attempt"). */
+  submittedCount = 0;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly store: LakeFolderStore,
+  ) {}
+
+  static async create(opts: { threads: number; store: LakeFolderStore }): Promise<DuckDbQueryEngine> {
+    const instance = await DuckDBInstance.create(':memory:', { threads: String(opts.threads) });
+    const setup = await instance.connect();
+    try {
+      // Zone-less timestamps in raw data are UTC by contract, whatever the worker's locale.
+      await setup.run(`SET TimeZone = 'UTC'`);
+      for (const statement of loadSetupSql('duckdb')) await setup.run(statement);
+    } finally {
+      setup.closeSync();
+    }
+    return new DuckDbQueryEngine(instance, opts.store);
+  }
+
+  async start(request: QueryRequest): Promise<string> {
+    const existing = this.idsByToken.get(request.idempotencyToken);
+    if (existing && this.queries.has(existing)) return existing;
+
+    const id = randomUUID();
+    const record: QueryRecord = { id, state: 'QUEUED', submittedAt: Date.now(), bytesScanned: 0, cancelRequested: false };
+    this.remember(request.idempotencyToken, record);
+    this.submittedCount++;
+    // Deliberately not awaited: start() returns the id at once, like StartQueryExecution.
+    void this.execute(record, request);
+    return id;
+  }
+
+  async status(queryId: string): Promise<QueryStatus> {
+    const q = this.require(queryId);
+    const now = Date.now();
+    return {
+      state: q.state,
+      reason: q.reason,
+      // DuckDB errors are deterministic (binder, conversion) except I/O, which a retry may outlive.
+      retryable: q.state === 'FAILED' ? /^IO Error/.test(q.reason ?? '') : undefined,
+      stats: {
+        bytesScanned: q.bytesScanned,
+        queueMs: (q.startedAt ?? now) - q.submittedAt,
+        engineMs: q.startedAt ? (q.endedAt ?? now) - q.startedAt : 0,
+        rows: q.rows,
+      },
+    };
+  }
+
+  async results(queryId: string): Promise<Record<string, unknown>[]> {
+    const q = this.require(queryId);
+    if (q.state !== 'SUCCEEDED') {
+      throw new PipelineError('QueryFailed', `results of query ${queryId} requested in state ${q.state}`, { retryable: false });
+    }
+    return q.results ?? [];
+  }
+
+  async cancel(queryId: string): Promise<void> {
+    const q = this.queries.get(queryId);
+    if (!q || q.state === 'SUCCEEDED' || q.state === 'FAILED' || q.state === 'CANCELLED') return;
+    q.cancelRequested = true;
+    q.connection?.interrupt();
+  }
+
+  /** Runs a statement synchronously on a fresh connection: for ad-hoc reads (CLI, tests), not the pipeline. */
+  async runNow(sql: string, params: Record<string, QueryParam> = {}): Promise<Record<string, unknown>[]> {
+    const conn = await this.instance.connect();
+    try {
+      const { values, types } = bindParams(params, (uri) => this.localPath(uri));
+      const reader = await conn.runAndReadAll(sql, values, types);
+      return reader.getRowObjectsJS() as Record<string, unknown>[];
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const q of this.queries.values()) q.connection?.interrupt();
+    this.instance.closeSync();
+  }
+
+  private async execute(record: QueryRecord, request: QueryRequest): Promise<void> {
+    try {
+      const { values, types, files } = bindParams(request.params, (uri) => this.localPath(uri));
+      record.bytesScanned = await totalSize(files);
+      if (request.outputLocation) {
+        await fs.mkdir(this.localPath(request.outputLocation), { recursive: true });
+      }
+      const conn = await this.instance.connect();
+      record.connection = conn;
+      record.startedAt = Date.now();
+      record.state = 'RUNNING';
+      if (record.cancelRequested) throw new Error('INTERRUPT: cancelled before start');
+      try {
+        const reader = await conn.runAndReadAll(request.sql, values, types);
+        record.results = reader.getRowObjectsJS() as Record<string, unknown>[];
+        record.rows = reader.currentRowCount;
+        record.state = 'SUCCEEDED';
+      } finally {
+        record.connection = undefined;
+        conn.closeSync();
+      }
+    } catch (err) {
+      record.state = record.cancelRequested ? 'CANCELLED' : 'FAILED';
+      record.reason = (err as Error).message;
+    } finally {
+      record.endedAt = Date.now();
+    }
+  }
+
+  private localPath(uri: string): string {
+    const { bucket, key } = parseS3Uri(uri);
+    return this.store.pathOf(bucket, key);
+  }
+
+  private require(queryId: string): QueryRecord {
+    const q = this.queries.get(queryId);
+    if (!q) {
+      throw new PipelineError('QueryNotFound', `query ${queryId} is unknown to this engine (the worker restarted?); it will be resubmitted`, {
+        details: { queryId },
+      });
+    }
+    return q;
+  }
+
+  private remember(token: string, record: QueryRecord): void {
+    this.queries.set(record.id, record);
+    this.idsByToken.set(token, record.id);
+    if (this.queries.size > MAX_REMEMBERED_QUERIES) {
+      const oldest = this.queries.keys().next().value as string;
+      this.queries.delete(oldest);
+      for (const [t, id] of this.idsByToken) if (id === oldest) this.idsByToken.delete(t);
+    }
+  }
+}
+
+/**
+ * Binds named parameters with explicit DuckDB types (lists of s3:// URIs become lists of local
+ * paths; strings that are s3:// URIs become local paths). Returns the input files for statistics.
+ */
+function bindParams(
+  params: Record<string, QueryParam>,
+  toLocal: (uri: string) => string,
+): { values: Record<string, DuckDBValue>; types: Record<string, DuckDBType>; files: string[] } {
+  const values: Record<string, DuckDBValue> = {};
+  const types: Record<string, DuckDBType> = {};
+  const files: string[] = [];
+  const local = (v: string) => (v.startsWith('s3://') ? toLocal(v) : v);
+  for (const [name, v] of Object.entries(params)) {
+    if (Array.isArray(v)) {
+      const paths = v.map(local);
+      files.push(...paths);
+      values[name] = listValue(paths);
+      types[name] = LIST(VARCHAR);
+    } else if (typeof v === 'number') {
+      values[name] = v;
+      types[name] = DOUBLE;
+    } else {
+      values[name] = local(v);
+      types[name] = VARCHAR;
+    }
+  }
+  return { values, types, files };
+}
+
+async function totalSize(files: string[]): Promise<number> {
+  let total = 0;
+  for (const f of files) total += (await fs.stat(f).catch(() => ({ size: 0 }))).size;
+  return total;
+}

@@ -1,0 +1,114 @@
+/**
+ * The three narrow ports the activities depend on. Each has a local adapter (lake folder,
+ * on-disk catalog, DuckDB) and an AWS one (S3, Glue, Athena); one setting picks the backend.
+ */
+
+/** One stored object. `etag` is S3's ETag, or size+mtime for the lake folder: it changes when content is replaced. */
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  etag: string;
+}
+
+export interface ObjectStore {
+  /** Every object under the prefix (all pages), sorted by key. A missing prefix is an empty list. */
+  list(bucket: string, prefix: string): Promise<ObjectInfo[]>;
+  /** Deletes exactly these keys; deleting a missing key is success. Returns how many were asked for. */
+  deleteKeys(bucket: string, keys: string[]): Promise<number>;
+  /** Writes an object whole (replace, never append). Used by the generator and tests, never for raw by the pipeline. */
+  put(bucket: string, key: string, body: string | Uint8Array): Promise<void>;
+}
+
+export interface ColumnDef {
+  name: string;
+  type: string;
+}
+
+export interface TableDef {
+  database: string;
+  name: string;
+  /** s3://bucket/prefix/ of the table root. */
+  location: string;
+  format: 'jsonl' | 'parquet';
+  columns: ColumnDef[];
+  partitionKeys: string[];
+  parameters: Record<string, string>;
+}
+
+export interface PartitionDef {
+  /** In the order of the table's partition keys. */
+  values: string[];
+  /** s3://bucket/prefix/ holding this partition's objects. */
+  location: string;
+  /** String-valued, as in Glue: lineage, counts, fingerprints. */
+  parameters: Record<string, string>;
+}
+
+export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
+
+export interface Catalog {
+  /** Creates the database and table, or brings an existing table's definition up to date. */
+  ensureTable(def: TableDef): Promise<UpsertOutcome>;
+  getTable(database: string, table: string): Promise<TableDef | undefined>;
+  getPartition(database: string, table: string, values: string[]): Promise<PartitionDef | undefined>;
+  /** Creates the partition or atomically replaces its location and parameters (readers see old or new, never neither). */
+  upsertPartition(database: string, table: string, partition: PartitionDef): Promise<UpsertOutcome>;
+  listPartitions(database: string, table: string): Promise<PartitionDef[]>;
+}
+
+export type QueryState = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+export interface QueryStats {
+  /** Bytes the engine read; Athena's DataScannedInBytes, or the input files' size for DuckDB, which reads them whole. */
+  bytesScanned: number;
+  engineMs: number;
+  queueMs: number;
+  /** Rows returned or written, when the engine reports it. */
+  rows?: number;
+}
+
+export interface QueryStatus {
+  state: QueryState;
+  stats: QueryStats;
+  /** Engine's reason for FAILED/CANCELLED. */
+  reason?: string;
+  /** Athena's error category (1 system, 2 user, 3 other) where known; decides retryability. */
+  errorCategory?: number;
+  /** True when the engine says the failure is transient (e.g. Athena's Retryable flag). */
+  retryable?: boolean;
+}
+
+export type QueryParam = string | number | string[];
+
+/** A statement ready for the engine: SQL loaded from sql/, values only as parameters. */
+export interface QueryRequest {
+  sql: string;
+  params: Record<string, QueryParam>;
+  /** Same token -> same query id (retried starts reattach). 32-128 chars. */
+  idempotencyToken: string;
+  /** s3:// folder the statement writes into, if any; the engine prepares it (the lake folder needs it to exist). */
+  outputLocation?: string;
+}
+
+/** Asynchronous, Athena-shaped protocol: the polling code path is the same for every engine. */
+export interface QueryEngine {
+  start(request: QueryRequest): Promise<string>;
+  status(queryId: string): Promise<QueryStatus>;
+  results(queryId: string): Promise<Record<string, unknown>[]>;
+  cancel(queryId: string): Promise<void>;
+}
+
+/** Builds the engine statements for one dialect from sql/ files; the activities stay dialect-free. */
+export interface StatementBuilder {
+  curateHour(input: { rawFiles: string[]; stagingLocation: string; idempotencyToken: string; partition: Record<string, string> }): QueryRequest;
+  validationCounts(input: { rawFiles: string[]; stagingLocation: string; idempotencyToken: string; partition: Record<string, string> }): QueryRequest;
+}
+
+/** Everything the activities need, wired once per worker process. */
+export interface LakeBackend {
+  store: ObjectStore;
+  catalog: Catalog;
+  engine: QueryEngine;
+  statements: StatementBuilder;
+  close(): Promise<void>;
+}

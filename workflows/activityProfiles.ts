@@ -1,0 +1,32 @@
+/**
+ * One named options object per activity profile. Workflows pick a profile; nobody sets
+ * timeouts inline. Error types listed as non-retryable here are also thrown as non-retryable
+ * by the activity boundary; listing them keeps the policy readable in one place.
+ */
+import type { ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType } from '@temporalio/workflow';
+
+const NEVER_RETRY = ['InvalidInput', 'ConfigInvalid', 'RowCountMismatch', 'CatalogCorrupt', 'EntityNotFound', 'AccessDenied', 'QueryCancelled'];
+
+/** Listing objects and catalog reads/writes: fast calls, so fail fast and retry often. */
+export const quickLakeCall: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NEVER_RETRY },
+};
+
+/** A polled engine query (curation). */
+export const polledQuery: ActivityOptions = {
+  // Athena's DML limit is 30 min by default; 2 h leaves room for queueing under the active-query quota.
+  startToCloseTimeout: '2 hours',
+  // Every poll heartbeats, so a dead worker is noticed within 30 s and the retry reattaches to the query.
+  heartbeatTimeout: '30 seconds',
+  // Wait until the engine query is really stopped before the workflow reports itself cancelled.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 6, nonRetryableErrorTypes: NEVER_RETRY },
+};
+
+/** The validation counts: one raw scan plus Parquet footers, shorter than curation. */
+export const validationQuery: ActivityOptions = {
+  ...polledQuery,
+  startToCloseTimeout: '30 minutes',
+};

@@ -1,0 +1,134 @@
+/**
+ * The hourly pipeline: verify -> register -> curate (to staging) -> validate -> publish.
+ * Deterministic orchestration only: no I/O, no Node builtins. The clock used is the workflow's
+ * own (Temporal replaces Date in the workflow sandbox, so replays see the same times).
+ */
+import { ApplicationFailure, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import type { PipelineActivities } from '../activities';
+import { HourFormatError, parsePastHour } from '../core/hours';
+import { polledQuery, quickLakeCall, validationQuery } from './activityProfiles';
+import type { HourlyPipelineInput, HourReport, RawWaitSettings } from './types';
+
+const lake = proxyActivities<PipelineActivities>(quickLakeCall);
+const curation = proxyActivities<PipelineActivities>(polledQuery);
+const validation = proxyActivities<PipelineActivities>(validationQuery);
+
+export const DEFAULT_RAW_WAIT: RawWaitSettings = { timeoutSeconds: 2 * 3600, recheckSeconds: 300 };
+
+/** Processes one raw hour into a published, validated curated partition and returns its report. */
+export async function hourlyPipelineWorkflow(input: HourlyPipelineInput): Promise<HourReport> {
+  const { hour, rawWait } = validateInput(input);
+  const { workflowId, runId } = workflowInfo();
+  const startedAt = Date.now();
+  const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
+    const t0 = Date.now();
+    const result = await fn();
+    return [result, Date.now() - t0];
+  };
+
+  const [{ manifest, checks }, verifyMs] = await timed(() => waitForRawHour(hour, rawWait));
+  const [, registerMs] = await timed(() => lake.registerRawPartition({ hour }));
+  const [staging, curateMs] = await timed(() =>
+    curation.curateToStaging({ hour, rawPrefix: manifest.prefix, files: manifest.files, runId }),
+  );
+  const [validated, validateMs] = await timed(() =>
+    validation.validateStaging({ hour, rawPrefix: manifest.prefix, files: manifest.files, stagingLocation: staging.stagingLocation, runId }),
+  );
+
+  const { rawLines, curatedRows, rejected, duplicates } = validated.counts;
+  const accounted = curatedRows + rejected + duplicates;
+  if (rawLines !== accounted) {
+    throw ApplicationFailure.nonRetryable(
+      `row counts do not add up for hour ${hour}: ${rawLines} non-blank raw lines, but curated ${curatedRows} + rejected ${rejected} + duplicates ${duplicates} = ${accounted}. ` +
+        `Nothing was published; the previous curated data is unchanged. Staging output kept for inspection at ${staging.stagingLocation}.`,
+      'RowCountMismatch',
+      { hour, expected: rawLines, actual: accounted, counts: validated.counts, stagingLocation: staging.stagingLocation },
+    );
+  }
+
+  const [published, publishMs] = await timed(() =>
+    lake.publishPartition({
+      hour,
+      stagingLocation: staging.stagingLocation,
+      lineage: {
+        validated: 'true',
+        manifest_fingerprint: manifest.fingerprint,
+        raw_objects: String(manifest.objects),
+        raw_bytes: String(manifest.bytes),
+        raw_lines: String(rawLines),
+        curated_rows: String(curatedRows),
+        rejected: String(rejected),
+        duplicates: String(duplicates),
+        curate_query_id: staging.queryId,
+        validate_query_id: validated.queryId,
+        workflow_id: workflowId,
+        run_id: runId,
+        published_at: new Date(Date.now()).toISOString(),
+      },
+    }),
+  );
+
+  const { files: _files, ...rawSummary } = manifest;
+  const { stagingLocation, ...curateQuery } = staging;
+  const { counts, ...validateQuery } = validated;
+  return {
+    hour,
+    workflowId,
+    runId,
+    status: 'published',
+    raw: { ...rawSummary, rawWaitChecks: checks },
+    counts,
+    location: stagingLocation,
+    publish: published,
+    queries: { curate: curateQuery, validate: validateQuery },
+    bytesRead: { curation: staging.bytesScanned, validation: validated.bytesScanned },
+    durationsMs: { verify: verifyMs, register: registerMs, curate: curateMs, validate: validateMs, publish: publishMs, total: Date.now() - startedAt },
+  };
+}
+
+/** Re-checks a missing or empty raw hour on durable timers (no sleeping activity holds a slot) until the deadline. */
+async function waitForRawHour(hour: string, wait: RawWaitSettings) {
+  const deadline = Date.now() + wait.timeoutSeconds * 1000;
+  for (let checks = 1; ; checks++) {
+    const manifest = await lake.verifyRawPartition({ hour });
+    if (manifest.objects > 0) return { manifest, checks };
+    const remainingMs = deadline - Date.now();
+    if (remainingMs <= 0) {
+      throw ApplicationFailure.nonRetryable(
+        `raw partition ${manifest.prefix} has no .jsonl objects after ${checks} checks over ${wait.timeoutSeconds}s; ` +
+          `check that the producer delivered hour ${hour}, then re-run the hour (or raise CLICKSTREAM_RAW_WAIT_SECONDS)`,
+        'RawPartitionMissing',
+        { hour, prefix: manifest.prefix, checks, waitedSeconds: wait.timeoutSeconds },
+      );
+    }
+    await sleep(Math.min(wait.recheckSeconds * 1000, remainingMs));
+  }
+}
+
+/** Rejects bad input before any activity runs, naming the field and the accepted form. */
+function validateInput(input: HourlyPipelineInput): { hour: string; rawWait: RawWaitSettings } {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw ApplicationFailure.nonRetryable(
+      `workflow input must be a JSON object like {"hour": "2024-03-01T07"}; got ${JSON.stringify(input)}`,
+      'InvalidInput',
+    );
+  }
+  try {
+    parsePastHour(input.hour, Date.now(), 'input.hour');
+  } catch (err) {
+    if (err instanceof HourFormatError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidInput', { field: 'hour' });
+    throw err;
+  }
+  const rawWait = input.rawWait ?? DEFAULT_RAW_WAIT;
+  for (const key of ['timeoutSeconds', 'recheckSeconds'] as const) {
+    const v = rawWait[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || (key === 'recheckSeconds' && v < 1)) {
+      throw ApplicationFailure.nonRetryable(
+        `input.rawWait.${key} must be a whole number of seconds (${key === 'recheckSeconds' ? '>= 1' : '>= 0'}); got ${JSON.stringify(v)}`,
+        'InvalidInput',
+        { field: `rawWait.${key}` },
+      );
+    }
+  }
+  return { hour: input.hour, rawWait };
+}

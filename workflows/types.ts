@@ -1,0 +1,36 @@
+/** Workflow inputs and the hourly report: plain JSON shared by starters, the CLI and the UI. */
+import type { HourCounts, PublishResult, QueryOutcome, RawManifest } from '../activities/types';
+
+export interface RawWaitSettings {
+  /** How long to keep re-checking a missing or empty raw hour before failing it. */
+  timeoutSeconds: number;
+  /** Durable timer between checks. */
+  recheckSeconds: number;
+}
+
+export interface HourlyPipelineInput {
+  /** 'YYYY-MM-DDTHH', UTC. */
+  hour: string;
+  /** Defaults to 2h / 5 min; starters pass the configured values. */
+  rawWait?: RawWaitSettings;
+}
+
+export interface ScheduledHourInput {
+  /** The curated table name, which keys the per-hour workflow IDs. */
+  table: string;
+  rawWait?: RawWaitSettings;
+}
+
+export interface HourReport {
+  hour: string;
+  workflowId: string;
+  runId: string;
+  status: 'published';
+  raw: Omit<RawManifest, 'files'> & { rawWaitChecks: number };
+  counts: HourCounts;
+  location: string;
+  publish: PublishResult;
+  queries: { curate: QueryOutcome; validate: QueryOutcome };
+  bytesRead: { curation: number; validation: number };
+  durationsMs: { verify: number; register: number; curate: number; validate: number; publish: number; total: number };
+}
