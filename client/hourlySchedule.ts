@@ -1,0 +1,34 @@
+/**
+ * Creates or updates the hourly Schedule. It fires at :MM every hour and its action processes
+ * the previous complete hour, taken from the nominal fire time (see workflows/scheduledHour.ts).
+ */
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import type { PipelineConfig } from '../config/config';
+import { hourlyScheduleId, WORKFLOW_TYPES } from '../core/ids';
+import type { ScheduledHourInput } from '../workflows/types';
+
+export async function ensureHourlySchedule(client: Client, config: PipelineConfig): Promise<'created' | 'updated'> {
+  const scheduleId = hourlyScheduleId(config.tables.curated);
+  const input: ScheduledHourInput = { table: config.tables.curated, rawWait: config.rawWait };
+  const spec = { intervals: [{ every: '1 hour', offset: `${config.schedule.minuteOffset} minutes` }] };
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: WORKFLOW_TYPES.scheduledHour,
+    taskQueue: config.temporal.taskQueue,
+    args: [input],
+  };
+  const policies = {
+    // One scheduled run at a time; a run still going when the next fires is followed by exactly one more.
+    overlap: ScheduleOverlapPolicy.BUFFER_ONE,
+    // After downtime, fire every missed hour of the last day (the SDK default is documented inconsistently).
+    catchupWindow: '1 day',
+  };
+  try {
+    await client.schedule.create({ scheduleId, spec, action, policies });
+    return 'created';
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await client.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec, action, policies }));
+    return 'updated';
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Starts a real Temporal dev server (`temporal server start-dev`) as a child process, with a
+ * persistent SQLite file when asked, the Web UI, and this project's search attributes.
+ * Used by `npm start` and by the test harness; nothing here is mocked.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { canConnect, freePort } from './freePort';
+import { resolveTemporalCli } from './temporalCli';
+
+export interface DevServerOptions {
+  /** SQLite file for durable state; omitted = in-memory (tests). */
+  dbFile?: string;
+  port?: number;
+  /** UI port; omitted = headless. */
+  uiPort?: number;
+  namespace?: string;
+  /** name -> type (Keyword, Int, Datetime, ...), registered at start-up. */
+  searchAttributes?: Record<string, string>;
+  /** Where the server's own output goes. */
+  logFile?: string;
+  log?: (message: string) => void;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
+  const binary = await resolveTemporalCli({ install: true, log: opts.log });
+  const port = opts.port ?? (await freePort());
+  const address = `127.0.0.1:${port}`;
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', opts.namespace ?? 'default', '--log-level', 'warn'];
+  if (opts.dbFile) {
+    mkdirSync(path.dirname(opts.dbFile), { recursive: true });
+    args.push('--db-filename', opts.dbFile);
+  }
+  if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
+  else args.push('--headless');
+  for (const [name, type] of Object.entries(opts.searchAttributes ?? {})) args.push('--search-attribute', `${name}=${type}`);
+
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const sink = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
+  for (const stream of [child.stdout!, child.stderr!]) {
+    stream.on('data', (chunk: Buffer) => {
+      sink?.write(chunk);
+      if (output.length < 20_000) output += chunk.toString();
+    });
+  }
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited !== undefined) {
+      throw new Error(`temporal dev server exited with code ${exited} before it was ready:\n${output.slice(-4000)}`);
+    }
+    if (await canConnect(address, 500)) {
+      try {
+        const conn = await Connection.connect({ address, connectTimeout: 2000 });
+        await conn.workflowService.getSystemInfo({});
+        await conn.close();
+        break;
+      } catch {
+        /* frontend not serving yet */
+      }
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`temporal dev server did not answer at ${address} within 60 s:\n${output.slice(-4000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  return {
+    address,
+    uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined,
+    process: child,
+    stop: () => stopProcess(child).finally(() => sink?.end()),
+  };
+}
+
+/** SIGTERM, then SIGKILL if it has not exited after 10 s. */
+export function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

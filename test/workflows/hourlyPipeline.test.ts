@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { startHour } from '../../client/hourlyStarter';
+import { curatedPartition, publishedRows, publishedSchema, rawPartition } from '../support/lakeReads';
+import { withWorker } from '../support/pipelineWorker';
+import { testTemporal } from '../support/temporalServer';
+import { makeRawHour, makeTestLake, type TestLake } from '../support/testLake';
+
+describe('hourly pipeline on the embedded default (real dev server, DuckDB, lake folder)', () => {
+  let lake: TestLake;
+  beforeEach(async () => {
+    lake = await makeTestLake();
+  });
+  afterEach(async () => {
+    await lake.cleanup();
+  });
+
+  it('curates one hour end to end: counts add up, Parquet is typed, catalog has both partitions and lineage', async () => {
+    const { client } = await testTemporal();
+    const raw = await makeRawHour(lake, { hour: '2024-03-01T07', rows: 300, malformed: 12, duplicates: 9, files: 3 });
+
+    const report = await withWorker(lake, async () => (await startHour(client, lake.config, '2024-03-01T07')).result());
+
+    assert.deepEqual(report.counts, raw.expected);
+    assert.equal(report.counts.rawLines, report.counts.curatedRows + report.counts.rejected + report.counts.duplicates);
+    assert.equal(report.raw.objects, 3);
+    assert.ok(report.bytesRead.curation > 0 && report.bytesRead.curation === report.raw.bytes);
+
+    const rows = await publishedRows(lake, '2024-03-01T07');
+    assert.equal(rows.length, 300);
+    assert.equal(new Set(rows.map((r) => r.event_id)).size, 300, 'no duplicate event_id in curated output');
+    const schema = await publishedSchema(lake, '2024-03-01T07');
+    assert.equal(schema.event_time, 'TIMESTAMP');
+    assert.equal(schema.event_id, 'VARCHAR');
+    assert.ok(rows.every((r) => r.event_time instanceof Object), 'event_time read back as a timestamp value');
+
+    const curated = await curatedPartition(lake, '2024-03-01T07');
+    assert.equal(curated?.location, report.location);
+    assert.equal(curated?.parameters.validated, 'true');
+    assert.equal(curated?.parameters.curated_rows, '300');
+    assert.equal(curated?.parameters.manifest_fingerprint, report.raw.fingerprint);
+    assert.equal(curated?.parameters.workflow_id, 'clickstream-hour:clickstream_events_curated:2024-03-01T07');
+    const rawPart = await rawPartition(lake, '2024-03-01T07');
+    assert.match(rawPart!.location, /raw\/clickstream\/year=2024\/month=03\/day=01\/hour=07\/$/);
+  });
+});

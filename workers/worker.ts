@@ -1,0 +1,32 @@
+/**
+ * Worker process entry point: config (env + flags) -> backend -> Worker.run().
+ * The SDK's Runtime turns SIGINT/SIGTERM into a graceful shutdown; the backend is closed after.
+ */
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig, type ConfigEnvName } from '../config/config';
+import { createBackend } from '../lake/createBackend';
+import { createPipelineWorker } from './createPipelineWorker';
+
+export async function runWorker(overrides: Partial<Record<ConfigEnvName, string>> = {}): Promise<void> {
+  const config = loadConfig(process.env, overrides);
+  const backend = await createBackend(config);
+  let connection: NativeConnection | undefined;
+  try {
+    connection = await NativeConnection.connect({ address: config.temporal.address });
+    const worker = await createPipelineWorker({ config, backend, connection });
+    console.error(
+      `clickstream worker: task queue '${config.temporal.taskQueue}' on ${config.temporal.address}, backend ${config.backend}, lake ${config.lake.dir}`,
+    );
+    await worker.run();
+  } finally {
+    await connection?.close();
+    await backend.close();
+  }
+}
+
+if (require.main === module) {
+  runWorker().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}
