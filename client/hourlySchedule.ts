@@ -7,10 +7,12 @@ import type { PipelineConfig } from '../config/config';
 import { hourlyScheduleId, WORKFLOW_TYPES } from '../core/ids';
 import type { ScheduledHourInput } from '../workflows/types';
 
+const HOUR_MS = 3_600_000;
+
 export async function ensureHourlySchedule(client: Client, config: PipelineConfig): Promise<'created' | 'updated'> {
   const scheduleId = hourlyScheduleId(config.tables.curated);
   const input: ScheduledHourInput = { table: config.tables.curated, rawWait: config.rawWait };
-  const spec = { intervals: [{ every: '1 hour', offset: `${config.schedule.minuteOffset} minutes` }] };
+  const spec = { intervals: [{ every: HOUR_MS, offset: config.schedule.minuteOffset * 60_000 }] };
   const action = {
     type: 'startWorkflow' as const,
     workflowType: WORKFLOW_TYPES.scheduledHour,
@@ -21,7 +23,7 @@ export async function ensureHourlySchedule(client: Client, config: PipelineConfi
     // One scheduled run at a time; a run still going when the next fires is followed by exactly one more.
     overlap: ScheduleOverlapPolicy.BUFFER_ONE,
     // After downtime, fire every missed hour of the last day (the SDK default is documented inconsistently).
-    catchupWindow: '1 day',
+    catchupWindow: 24 * HOUR_MS,
   };
   try {
     await client.schedule.create({ scheduleId, spec, action, policies });

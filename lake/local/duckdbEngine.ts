@@ -111,13 +111,20 @@ export class DuckDbQueryEngine implements QueryEngine {
     q.connection?.interrupt();
   }
 
-  /** Runs a statement synchronously on a fresh connection: for ad-hoc reads (CLI, tests), not the pipeline. */
+  /** Runs one statement synchronously on a fresh connection: for ad-hoc reads (CLI, tests), not the pipeline. */
   async runNow(sql: string, params: Record<string, QueryParam> = {}): Promise<Record<string, unknown>[]> {
+    return this.withSession((run) => run(sql, params));
+  }
+
+  /** Several statements on one connection, so temp tables created by one are visible to the next. */
+  async withSession<T>(body: (run: (sql: string, params?: Record<string, QueryParam>) => Promise<Record<string, unknown>[]>) => Promise<T>): Promise<T> {
     const conn = await this.instance.connect();
     try {
-      const { values, types } = bindParams(params, (uri) => this.localPath(uri));
-      const reader = await conn.runAndReadAll(sql, values, types);
-      return reader.getRowObjectsJS() as Record<string, unknown>[];
+      return await body(async (sql, params = {}) => {
+        const { values, types } = bindParams(params, (uri) => this.localPath(uri));
+        const reader = await conn.runAndReadAll(sql, values, types);
+        return reader.getRowObjectsJS() as Record<string, unknown>[];
+      });
     } finally {
       conn.closeSync();
     }

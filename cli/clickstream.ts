@@ -1,0 +1,96 @@
+/**
+ * The operator CLI: `npx clickstream <command>`. Every command validates its arguments before
+ * any side effect and exits non-zero with a message naming the flag and the accepted form.
+ */
+import { Command } from 'commander';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { startHour } from '../client/hourlyStarter';
+import { PipelineError } from '../core/errors';
+import { runWorker } from '../workers/worker';
+import { addConfigFlags, configFromFlags, configOverridesFromFlags } from './configFlags';
+import { generateCommand } from './commands/generate';
+import { queryCommand } from './commands/query';
+import { formatReport } from './formatReport';
+
+function buildProgram(): Command {
+  const program = new Command('clickstream')
+    .description('Operate the clickstream-lake pipeline (Temporal + lake + catalog + query engine).')
+    .showHelpAfterError()
+    .exitOverride();
+  addConfigFlags(program);
+  const config = () => configFromFlags(program.opts());
+  const out = (line: string) => console.log(line);
+
+  program
+    .command('generate')
+    .description('write deterministic demo raw JSONL hours into the lake (never overwrites raw data)')
+    .requiredOption('--from <hour>', 'first hour, YYYY-MM-DDTHH (UTC)')
+    .requiredOption('--to <hour>', 'last hour, inclusive')
+    .requiredOption('--events-per-hour <n>', 'valid distinct events per hour')
+    .option('--seed <n>', 'random seed; same seed, same data', '42')
+    .option('--malformed-rate <r>', 'extra malformed lines as a fraction of events (0-1)')
+    .option('--duplicate-rate <r>', 'extra duplicate lines as a fraction of events (0-1)')
+    .option('--files <n>', 'JSONL files per hour', '1')
+    .action(async (o) => generateCommand(config(), o, out));
+
+  program
+    .command('run-hour <hour>')
+    .description('run the hourly workflow for one hour (YYYY-MM-DDTHH, UTC) and print its report; a worker must be running')
+    .option('--json', 'print the report as JSON')
+    .option('--no-wait', 'start the workflow and print its id without waiting')
+    .action(async (hour: string, o: { json?: boolean; wait: boolean }) => {
+      const cfg = config();
+      const connection = await Connection.connect({ address: cfg.temporal.address });
+      try {
+        const client = new Client({ connection, namespace: cfg.temporal.namespace });
+        const handle = await startHour(client, cfg, hour);
+        out(`workflow ${handle.workflowId} (equivalent: temporal workflow start --type hourlyPipelineWorkflow --task-queue ${cfg.temporal.taskQueue} --workflow-id '${handle.workflowId}' --input '{"hour":"${hour}"}')`);
+        if (!o.wait) return;
+        const report = await handle.result();
+        out(o.json ? JSON.stringify(report, null, 2) : formatReport(report));
+      } finally {
+        await connection.close();
+      }
+    });
+
+  program
+    .command('worker')
+    .description('run a pipeline worker (config from env and the global flags); Ctrl-C stops it cleanly')
+    .action(async () => runWorker(configOverridesFromFlags(program.opts())));
+
+  program
+    .command('query <sql>')
+    .description(
+      'run SQL over the local lake: tables clickstream_events (raw), clickstream_events_curated (published), clickstream_events_rejected (lines not curated, with reason)',
+    )
+    .option('--from <hour>', 'only partitions from this hour')
+    .option('--to <hour>', 'only partitions up to this hour')
+    .option('--json', 'print rows as JSON lines')
+    .action(async (sql: string, o: { from?: string; to?: string; json?: boolean }) => {
+      const rows = await queryCommand(config(), sql, o);
+      if (o.json) for (const r of rows) out(JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? Number(v) : v)));
+      else console.table(rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]))));
+    });
+
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}
+
+main(process.argv).catch((err: unknown) => {
+  const e = err as { code?: string; exitCode?: number };
+  if (typeof e.code === 'string' && e.code.startsWith('commander.')) process.exit(e.exitCode ?? 2); // commander already printed it
+  if (err instanceof PipelineError) {
+    console.error(`error (${err.type}): ${err.message}`);
+    process.exit(err.type === 'InvalidInput' || err.type === 'ConfigInvalid' ? 2 : 1);
+  }
+  if (err instanceof WorkflowFailedError) {
+    const cause = err.cause as { message?: string; type?: string } | undefined;
+    console.error(`workflow failed${cause?.type ? ` (${cause.type})` : ''}: ${cause?.message ?? err.message}`);
+    process.exit(1);
+  }
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,57 @@
+/**
+ * Loads the lake's tables into a DuckDB session the way readers see them through the catalog:
+ * the raw table from registered raw partitions, the curated table from published partitions
+ * only, and the rejected-lines table. Used by `clickstream query` and the tests.
+ */
+import type { PipelineConfig } from '../../config/config';
+import { hourStartMs, parseHour, PARTITION_KEYS, type Hour } from '../../core/hours';
+import { parseS3Uri } from '../../core/locations';
+import type { PartitionDef } from '../ports';
+import { loadSql } from '../sqlFiles';
+import type { LocalLakeBackend } from '../createBackend';
+
+export interface HourRange {
+  from?: Hour;
+  to?: Hour;
+}
+
+/** Runs `queries` after loading the three tables, in one session; returns each query's rows. */
+export async function queryLakeTables(
+  backend: LocalLakeBackend,
+  config: PipelineConfig,
+  queries: string[],
+  range: HourRange = {},
+): Promise<Record<string, unknown>[][]> {
+  const { database, raw, curated } = config.tables;
+  const rawFiles = await filesOf(backend, await partitionsInRange(backend, database, raw, range), '.jsonl');
+  const curatedFiles = await filesOf(backend, await partitionsInRange(backend, database, curated, range), '.parquet');
+  const ids = { raw_table: raw, curated_table: curated };
+  return backend.engine.withSession(async (run) => {
+    // Empty lists would make the readers fail; an empty table with the right columns is the honest answer.
+    await run(loadSql('duckdb', 'load_raw_table', ids), { raw_files: rawFiles });
+    await run(loadSql('duckdb', 'load_rejected_table', ids), { raw_files: rawFiles });
+    if (curatedFiles.length > 0) await run(loadSql('duckdb', 'load_curated_table', ids), { curated_files: curatedFiles });
+    else await run(loadSql('duckdb', 'load_empty_curated_table', ids));
+    const results: Record<string, unknown>[][] = [];
+    for (const q of queries) results.push(await run(q));
+    return results;
+  });
+}
+
+async function partitionsInRange(backend: LocalLakeBackend, database: string, table: string, range: HourRange): Promise<PartitionDef[]> {
+  const all = await backend.catalog.listPartitions(database, table);
+  return all.filter((p) => {
+    const hour = parseHour(`${p.values[0]}-${p.values[1]}-${p.values[2]}T${p.values[3]}`);
+    const t = hourStartMs(hour);
+    return (!range.from || t >= hourStartMs(range.from)) && (!range.to || t <= hourStartMs(range.to));
+  });
+}
+
+async function filesOf(backend: LocalLakeBackend, partitions: PartitionDef[], suffix: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const p of partitions) {
+    const { bucket, key } = parseS3Uri(p.location);
+    for (const o of await backend.store.list(bucket, key)) if (o.key.endsWith(suffix)) files.push(`s3://${bucket}/${o.key}`);
+  }
+  return files;
+}
