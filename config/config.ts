@@ -39,7 +39,8 @@ const envSchema = z.object({
   CLICKSTREAM_CURATED_TABLE: identifier('curated table').default('clickstream_events_curated'),
   CLICKSTREAM_DUCKDB_THREADS: intIn(1, 256).default(2),
   CLICKSTREAM_QUERY_POLL_INITIAL_MS: intIn(10, 60_000).default(50),
-  CLICKSTREAM_QUERY_POLL_MAX_MS: intIn(10, 300_000).default(5_000),
+  // Capped below the polled-query heartbeat timeout (15 s): a poll is also the heartbeat.
+  CLICKSTREAM_QUERY_POLL_MAX_MS: intIn(10, 10_000).default(5_000),
   CLICKSTREAM_QUERY_POLL_MULTIPLIER: z.coerce.number().min(1, 'must be >= 1').max(10, 'must be <= 10').default(1.5),
   CLICKSTREAM_RAW_WAIT_SECONDS: intIn(0, 7 * 24 * 3600).default(2 * 3600),
   CLICKSTREAM_RAW_RECHECK_SECONDS: intIn(1, 24 * 3600).default(300),

@@ -33,6 +33,9 @@ export async function createPipelineWorker(opts: {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities,
+    // Cancellation reaches an activity only in a heartbeat response; the default throttle (0.8 x
+    // heartbeatTimeout) would leave a cancelled query running for many seconds.
+    maxHeartbeatThrottleInterval: '2 seconds',
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...opts.workerOptions,
   });

@@ -18,8 +18,9 @@ export const quickLakeCall: ActivityOptions = {
 export const polledQuery: ActivityOptions = {
   // Athena's DML limit is 30 min by default; 2 h leaves room for queueing under the active-query quota.
   startToCloseTimeout: '2 hours',
-  // Every poll heartbeats, so a dead worker is noticed within 30 s and the retry reattaches to the query.
-  heartbeatTimeout: '30 seconds',
+  // Every poll heartbeats (poll interval is capped at 5 s by default), so a dead worker is noticed
+  // within 15 s and the retry reattaches to the query.
+  heartbeatTimeout: '15 seconds',
   // Wait until the engine query is really stopped before the workflow reports itself cancelled.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 6, nonRetryableErrorTypes: NEVER_RETRY },

@@ -1,8 +1,11 @@
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { stopTestTemporal } from './temporalServer';
 
-// Worker/SDK chatter at INFO buries test output; warnings and errors still show.
-Runtime.install({ logger: new DefaultLogger('WARN') });
+// Many tests fail activities on purpose; their WARN logs would bury the test output. Errors still show.
+Runtime.install({
+  logger: new DefaultLogger('ERROR'),
+  telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+});
 
 /** Mocha root hooks: shared servers are stopped once, after every file has run. */
 export const mochaHooks = {

@@ -1,0 +1,38 @@
+/**
+ * Test-only wrappers around a real backend: the real adapters do the work, and a hook runs
+ * first. Used to stop a run at an exact point (between curate and publish) or to swap in a
+ * deliberately wrong curation statement; Temporal itself is never mocked.
+ */
+import type { Catalog, LakeBackend, PartitionDef, StatementBuilder } from '../../lake/ports';
+
+export function withCatalogHook(
+  base: LakeBackend,
+  beforeUpsert: (table: string, partition: PartitionDef) => Promise<void>,
+): LakeBackend {
+  const catalog: Catalog = {
+    ensureTable: (d) => base.catalog.ensureTable(d),
+    getTable: (db, t) => base.catalog.getTable(db, t),
+    getPartition: (db, t, v) => base.catalog.getPartition(db, t, v),
+    listPartitions: (db, t) => base.catalog.listPartitions(db, t),
+    upsertPartition: async (db, t, p) => {
+      await beforeUpsert(t, p);
+      return base.catalog.upsertPartition(db, t, p);
+    },
+  };
+  return { ...base, catalog, close: () => base.close() };
+}
+
+export function withStatements(base: LakeBackend, statements: StatementBuilder): LakeBackend {
+  return { ...base, statements, close: () => base.close() };
+}
+
+/** A promise plus its resolvers, for gating a hook from the test body. */
+export function deferred<T = void>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
