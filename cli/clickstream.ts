@@ -11,6 +11,7 @@ import { addConfigFlags, configFromFlags, configOverridesFromFlags } from './con
 import { generateCommand } from './commands/generate';
 import { queryCommand } from './commands/query';
 import { formatReport } from './formatReport';
+import { hourArg } from './parseArgs';
 
 function buildProgram(): Command {
   const program = new Command('clickstream')
@@ -40,6 +41,7 @@ function buildProgram(): Command {
     .option('--no-wait', 'start the workflow and print its id without waiting')
     .action(async (hour: string, o: { json?: boolean; wait: boolean }) => {
       const cfg = config();
+      hourArg('hour', hour); // rejected before any connection is made
       const connection = await Connection.connect({ address: cfg.temporal.address });
       try {
         const client = new Client({ connection, namespace: cfg.temporal.namespace });

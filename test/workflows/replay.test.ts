@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../support/pipelineWorker';
+
+/** Replays recorded histories against today's workflow code: a non-deterministic change fails here, not in production. */
+describe('workflow determinism: recorded histories replay against the current code', () => {
+  const dir = path.join(__dirname, 'histories');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+  it('has recorded histories to replay (success and timer-driven failure)', () => {
+    assert.deepEqual(files.sort(), ['hourly-published.json', 'hourly-raw-missing.json']);
+  });
+
+  for (const file of files) {
+    it(`replays ${file}`, async () => {
+      const history = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+      assert.ok(history.events.length > 10, 'a real history, not an empty stub');
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
+    });
+  }
+});
