@@ -1,0 +1,73 @@
+/**
+ * Athena statements for the pipeline steps, loaded from sql/athena/. Curation is a CTAS into the
+ * run's staging folder; validation reads the raw hour once and counts the staging table.
+ */
+import { PARTITION_KEYS } from '../../core/hours';
+import { parseS3Uri } from '../../core/locations';
+import type { QueryParam, QueryRequest, StatementBuilder } from '../ports';
+import { loadAthenaSql } from './athenaSql';
+import { rawLinesTableName, stagingTableName } from './glueTables';
+
+export interface AthenaTables {
+  database: string;
+  raw: string;
+  curated: string;
+}
+
+/** A curation request also says which table and folder its CTAS creates, so the engine can clear a failed attempt's leftovers. */
+export interface AthenaQueryRequest extends QueryRequest {
+  ctas?: { database: string; table: string; location: string };
+}
+
+export function isCtasRequest(r: QueryRequest): r is AthenaQueryRequest & { ctas: NonNullable<AthenaQueryRequest['ctas']> } {
+  return (r as AthenaQueryRequest).ctas !== undefined;
+}
+
+/** The hour's partition values then the manifest's files, in the order of the statements' `?` markers. */
+function hourParams(partition: Record<string, string>, rawFiles: string[]): Record<string, QueryParam> {
+  const params: Record<string, QueryParam> = {};
+  for (const k of PARTITION_KEYS) {
+    const v = partition[k];
+    if (v === undefined) throw new Error(`partition value '${k}' missing`);
+    params[k] = v;
+  }
+  for (const f of rawFiles) parseS3Uri(f); // only s3:// URIs are files Athena can match against "$path"
+  params.raw_files = JSON.stringify(rawFiles);
+  return params;
+}
+
+export function createAthenaStatements(tables: AthenaTables): StatementBuilder {
+  const identifiers = (stagingLocation: string) => ({
+    database: tables.database,
+    raw_lines_table: rawLinesTableName(tables.raw),
+    staging_table: stagingTableName(tables.curated, stagingLocation),
+  });
+  return {
+    curateHour({ rawFiles, stagingLocation, idempotencyToken, partition }): AthenaQueryRequest {
+      const ids = identifiers(stagingLocation);
+      return {
+        sql: loadAthenaSql('curate_hour', ids, { staging_location: stagingLocation }),
+        params: hourParams(partition, rawFiles),
+        idempotencyToken,
+        outputLocation: stagingLocation,
+        ctas: { database: tables.database, table: ids.staging_table, location: stagingLocation },
+      };
+    },
+    validationCounts({ rawFiles, stagingLocation, idempotencyToken, partition }): AthenaQueryRequest {
+      return {
+        sql: loadAthenaSql('validation_counts', identifiers(stagingLocation)),
+        params: hourParams(partition, rawFiles),
+        idempotencyToken,
+      };
+    },
+  };
+}
+
+/** The statement that creates (or replaces) the rejected-lines view; run once at bootstrap. */
+export function rejectedLinesViewSql(tables: AthenaTables): string {
+  return loadAthenaSql('create_rejected_lines_view', {
+    database: tables.database,
+    raw_lines_table: rawLinesTableName(tables.raw),
+    rejected_view: `${tables.raw.slice(0, 119)}_rejected`,
+  });
+}

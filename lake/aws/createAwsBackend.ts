@@ -1,0 +1,83 @@
+/**
+ * Wires the `aws` backend: S3 for objects, the Glue Data Catalog for metadata, Athena for SQL,
+ * behind the same ports as the local backend.
+ *
+ * Write-audit-publish on Athena, and why readers never see duplicates or a gap:
+ * 1. curate: CTAS writes the hour into a staging folder unique to the run and creates a staging
+ *    table over it. Readers resolve the curated table through its Glue partition, which still
+ *    points at the previous run's folder, so nothing they see changes.
+ * 2. validate: one raw scan plus count(*) on the staging table (Parquet footers). On a mismatch
+ *    nothing is published and the staging folder is kept for inspection.
+ * 3. publish: one UpdatePartition (CreatePartition the first time) swaps the partition's location
+ *    to the staging folder. It is a single metadata write: a query plans against the old folder
+ *    or the new one, never both (no duplicates) and never neither (no gap).
+ * 4. the staging table's metadata is dropped (Glue DeleteTable; its folder now *is* the partition),
+ *    then the superseded run folders are deleted. A query planned just before the swap may still
+ *    read the old folder, so deleting it last is what keeps in-flight readers whole; Athena's
+ *    INSERT INTO (append) and delete-then-insert would both open a window of doubled or missing rows.
+ */
+import type { PipelineConfig } from '../../config/config';
+import type { LakeBackend, PartitionDef } from '../ports';
+import { AthenaQueryEngine } from './athenaEngine';
+import { createAthenaStatements } from './athenaStatements';
+import { createAwsClients, destroyAwsClients, type AwsClients } from './awsClients';
+import { defaultAwsSettings, type AwsSettings } from './awsSettings';
+import { GlueCatalog } from './glueCatalog';
+import { stagingTableName } from './glueTables';
+import { S3ObjectStore } from './s3ObjectStore';
+
+export interface AwsLakeBackend extends LakeBackend {
+  store: S3ObjectStore;
+  catalog: GlueCatalog;
+  engine: AthenaQueryEngine;
+  clients: AwsClients;
+  settings: AwsSettings;
+}
+
+export interface CreateAwsBackendOptions {
+  /** The parsed CLICKSTREAM_AWS_* settings; defaults to config.aws, then to parseAwsSettings({}). */
+  aws?: AwsSettings;
+  /** Pre-built clients (tests); otherwise built from the settings. They are destroyed by close() only when built here. */
+  clients?: AwsClients;
+  /** Page sizes for the paginators (tests use small pages to exercise pagination). */
+  pageSize?: number;
+  /** Receives leftover keys a failed CTAS attempt left behind before they are deleted (logging). */
+  onLeftovers?: (location: string, keys: string[]) => void;
+}
+
+export async function createAwsBackend(
+  config: PipelineConfig & { aws?: AwsSettings },
+  opts: CreateAwsBackendOptions = {},
+): Promise<AwsLakeBackend> {
+  const settings = opts.aws ?? config.aws ?? defaultAwsSettings();
+  const clients = opts.clients ?? createAwsClients(settings);
+  const { database, raw, curated } = config.tables;
+  const store = new S3ObjectStore(clients.s3, { pageSize: opts.pageSize });
+
+  const catalog: GlueCatalog = new GlueCatalog(clients.glue, {
+    pageSize: opts.pageSize,
+    // After the curated partition points at a run folder, that run's CTAS staging table is redundant metadata.
+    onPartitionPublished: async (db: string, table: string, partition: PartitionDef) => {
+      if (db === database && table === curated) await catalog.dropTable(db, stagingTableName(curated, partition.location));
+    },
+  });
+  const engine = new AthenaQueryEngine(clients.athena, {
+    workGroup: settings.athena.workGroup,
+    outputLocation: settings.athena.outputLocation,
+    database,
+    store,
+    tableExists: (db, t) => catalog.tableExists(db, t),
+    onLeftovers: opts.onLeftovers,
+  });
+  return {
+    store,
+    catalog,
+    engine,
+    statements: createAthenaStatements({ database, raw, curated }),
+    clients,
+    settings,
+    close: async () => {
+      if (!opts.clients) destroyAwsClients(clients);
+    },
+  };
+}
