@@ -5,7 +5,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import type { PollPolicy } from '../../../config/config';
 import { PipelineError, isRetryable } from '../../../core/errors';
 import type { QueryEngine, QueryRequest, QueryState, QueryStatus } from '../../../lake/ports';
-import { pollDelayMs, runEngineQuery, type QueryHeartbeat } from '../../../activities/runEngineQuery';
+import { pollDelayMs, runEngineQuery, type CompletedQuery, type QueryHeartbeat } from '../../../activities/runEngineQuery';
 
 // The loop's info logs are expected; keep test output readable.
 const QUIET = new DefaultLogger('ERROR');
@@ -68,6 +68,11 @@ function envWith(heartbeatDetails?: QueryHeartbeat): { env: MockActivityEnvironm
   return { env, beats };
 }
 
+/** Runs the loop inside the mock activity context, as a worker would. */
+function runLoop(env: MockActivityEnvironment, engine: QueryEngine, policy: PollPolicy = FAST): Promise<CompletedQuery> {
+  return env.run<[], CompletedQuery, () => Promise<CompletedQuery>>(() => runEngineQuery(engine, build, policy));
+}
+
 describe('activities/runEngineQuery', () => {
   describe('pollDelayMs', () => {
     it('grows geometrically from the initial delay and is capped', () => {
@@ -100,7 +105,7 @@ describe('activities/runEngineQuery', () => {
     it('starts once in epoch 0 and returns after SUCCEEDED, counting status calls and heartbeating the id', async () => {
       const engine = new ScriptedEngine([st('QUEUED'), st('RUNNING'), st('RUNNING'), st('SUCCEEDED', { stats: { bytesScanned: 7, engineMs: 3, queueMs: 2, rows: 9 } })]);
       const { env, beats } = envWith();
-      const done = await env.run(runEngineQuery, engine, build, FAST);
+      const done = await runLoop(env, engine);
       assert.equal(engine.started.length, 1);
       assert.equal(engine.started[0]!.idempotencyToken, 'token-epoch-0');
       assert.equal(done.queryId, 'q-new-1');
@@ -118,7 +123,7 @@ describe('activities/runEngineQuery', () => {
       for (const retryable of [true, false, undefined]) {
         const engine = new ScriptedEngine([st('RUNNING'), st('FAILED', { reason: 'Binder Error: column x not found', retryable, errorCategory: 2 })]);
         const { env } = envWith();
-        await assert.rejects(env.run(runEngineQuery, engine, build, FAST), (err: unknown) => {
+        await assert.rejects(runLoop(env, engine), (err: unknown) => {
           assert.ok(err instanceof PipelineError);
           assert.equal(err.type, 'QueryFailed');
           assert.equal(err.message, 'query q-new-1 failed: Binder Error: column x not found');
@@ -134,7 +139,7 @@ describe('activities/runEngineQuery', () => {
     it('CANCELLED (outside the workflow) becomes a non-retryable QueryCancelled', async () => {
       const engine = new ScriptedEngine([st('RUNNING'), st('CANCELLED', { reason: 'stopped by operator' })]);
       const { env } = envWith();
-      await assert.rejects(env.run(runEngineQuery, engine, build, FAST), (err: unknown) => {
+      await assert.rejects(runLoop(env, engine), (err: unknown) => {
         assert.ok(err instanceof PipelineError);
         assert.equal(err.type, 'QueryCancelled');
         assert.match(err.message, /^query q-new-1 was cancelled outside this workflow \(stopped by operator\); re-run the hour when ready$/);
@@ -146,7 +151,7 @@ describe('activities/runEngineQuery', () => {
     it('reattaches to the running query named in the heartbeat details instead of starting a new one', async () => {
       const engine = new ScriptedEngine().has('q-old', [st('RUNNING'), st('RUNNING'), st('SUCCEEDED')]);
       const { env, beats } = envWith({ queryId: 'q-old', epoch: 2, polls: 17 });
-      const done = await env.run(runEngineQuery, engine, build, FAST);
+      const done = await runLoop(env, engine);
       assert.equal(engine.started.length, 0, 'no new query');
       assert.equal(done.queryId, 'q-old');
       assert.equal(done.statusCalls, 3); // reattach check + 2 polls
@@ -156,7 +161,7 @@ describe('activities/runEngineQuery', () => {
     it('reattaching to a query that already SUCCEEDED returns it without a new start', async () => {
       const engine = new ScriptedEngine().has('q-old', [st('SUCCEEDED')]);
       const { env } = envWith({ queryId: 'q-old', epoch: 0, polls: 3 });
-      const done = await env.run(runEngineQuery, engine, build, FAST);
+      const done = await runLoop(env, engine);
       assert.equal(engine.started.length, 0);
       assert.equal(done.queryId, 'q-old');
       assert.equal(done.status.state, 'SUCCEEDED');
@@ -165,7 +170,7 @@ describe('activities/runEngineQuery', () => {
     it('moves to the next epoch when the previous attempt left a FAILED query', async () => {
       const engine = new ScriptedEngine([st('RUNNING'), st('SUCCEEDED')]).has('q-old', [st('FAILED', { reason: 'IO Error: disk full', retryable: true })]);
       const { env, beats } = envWith({ queryId: 'q-old', epoch: 1, polls: 4 });
-      const done = await env.run(runEngineQuery, engine, build, FAST);
+      const done = await runLoop(env, engine);
       assert.deepEqual(
         engine.started.map((r) => r.idempotencyToken),
         ['token-epoch-2'],
@@ -178,7 +183,7 @@ describe('activities/runEngineQuery', () => {
     it('moves to the next epoch when the previous attempt left a CANCELLED query', async () => {
       const engine = new ScriptedEngine().has('q-old', [st('CANCELLED')]);
       const { env } = envWith({ queryId: 'q-old', epoch: 0, polls: 1 });
-      const done = await env.run(runEngineQuery, engine, build, FAST);
+      const done = await runLoop(env, engine);
       assert.deepEqual(engine.started.map((r) => r.idempotencyToken), ['token-epoch-1']);
       assert.equal(done.queryId, 'q-new-1');
     });
@@ -186,7 +191,7 @@ describe('activities/runEngineQuery', () => {
     it('resubmits in the same epoch when the engine lost the query (QueryNotFound on reattach)', async () => {
       const engine = new ScriptedEngine([st('SUCCEEDED')]);
       const { env, beats } = envWith({ queryId: 'q-gone', epoch: 3, polls: 9 });
-      const done = await env.run(runEngineQuery, engine, build, FAST);
+      const done = await runLoop(env, engine);
       assert.deepEqual(engine.statusCalls, ['q-gone', 'q-new-1']);
       assert.deepEqual(engine.started.map((r) => r.idempotencyToken), ['token-epoch-3']);
       assert.equal(done.queryId, 'q-new-1');
@@ -200,7 +205,7 @@ describe('activities/runEngineQuery', () => {
         throw new PipelineError('Throttled', 'rate exceeded');
       };
       const { env } = envWith({ queryId: 'q-old', epoch: 0, polls: 1 });
-      await assert.rejects(env.run(runEngineQuery, engine, build, FAST), (err: unknown) => err instanceof PipelineError && err.type === 'Throttled');
+      await assert.rejects(runLoop(env, engine), (err: unknown) => err instanceof PipelineError && err.type === 'Throttled');
       assert.equal(engine.started.length, 0);
     });
 
@@ -210,7 +215,7 @@ describe('activities/runEngineQuery', () => {
       env.on('heartbeat', (d: QueryHeartbeat) => {
         if (d.polls === 2) env.cancel();
       });
-      await assert.rejects(env.run(runEngineQuery, engine, build, FAST), CancelledFailure);
+      await assert.rejects(runLoop(env, engine), CancelledFailure);
       assert.deepEqual(engine.cancelled, ['q-new-1']);
       assert.equal(engine.started.length, 1);
       assert.equal(beats.at(-1)!.polls, 2);
@@ -220,7 +225,7 @@ describe('activities/runEngineQuery', () => {
       const engine = new ScriptedEngine([st('RUNNING')]);
       const { env } = envWith();
       const t0 = Date.now();
-      const run = env.run(runEngineQuery, engine, build, { initialMs: 60_000, maxMs: 60_000, multiplier: 1 });
+      const run = runLoop(env, engine, { initialMs: 60_000, maxMs: 60_000, multiplier: 1 });
       setTimeout(() => env.cancel(), 20);
       await assert.rejects(run, CancelledFailure);
       assert.ok(Date.now() - t0 < 5_000, 'cancelled during the 60 s sleep');
