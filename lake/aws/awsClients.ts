@@ -15,9 +15,14 @@ export interface AwsClients {
   sts: STSClient;
 }
 
-export function createAwsClients(settings: AwsSettings): AwsClients {
+/** Static credentials are for emulators and tests only; production uses the default provider chain. */
+export function createAwsClients(
+  settings: AwsSettings,
+  extra: { credentials?: { accessKeyId: string; secretAccessKey: string } } = {},
+): AwsClients {
   const common = {
     ...(settings.region ? { region: settings.region } : {}),
+    ...(extra.credentials ? { credentials: extra.credentials } : {}),
     maxAttempts: settings.maxAttempts,
   };
   return {
