@@ -62,7 +62,7 @@ export class AthenaQueryEngine implements QueryEngine {
     }
     if (isCtasRequest(request)) await this.prepareCtas(request.ctas);
     this.startCalls++;
-    const res = await awsCall({ service: 'Athena', operation: 'StartQueryExecution', resource: `workgroup ${this.opts.workGroup}`, setting: 'CLICKSTREAM_AWS_ATHENA_WORKGROUP' }, () =>
+    const res = await awsCall({ service: 'Athena', operation: 'StartQueryExecution', resource: this.opts.workGroup, setting: 'CLICKSTREAM_AWS_ATHENA_WORKGROUP' }, () =>
       this.athena.send(
         new StartQueryExecutionCommand({
           QueryString: request.sql,
