@@ -54,10 +54,16 @@ describe('aws backend on moto: the real activities, hour by hour', function () {
     return createActivities({ backend: l.backend, layout: l.config.lake, tables: l.config.tables, poll: l.config.engine.poll });
   }
 
-  function environment(): { env: MockActivityEnvironment; heartbeats: QueryHeartbeat[] } {
-    const env = new MockActivityEnvironment(undefined, { logger: QUIET });
+  /** A mock activity context; `env.run` keeps the activity's result type (MockActivityEnvironment's own loses it). */
+  function environment() {
+    const mock = new MockActivityEnvironment(undefined, { logger: QUIET });
     const heartbeats: QueryHeartbeat[] = [];
-    env.on('heartbeat', (d: QueryHeartbeat) => heartbeats.push(d));
+    mock.on('heartbeat', (d: QueryHeartbeat) => heartbeats.push(d));
+    const env = {
+      run: <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => mock.run(fn, ...args) as Promise<R>,
+      on: (event: 'heartbeat', listener: (d: QueryHeartbeat) => void) => mock.on(event, listener),
+      cancel: () => mock.cancel(),
+    };
     return { env, heartbeats };
   }
 

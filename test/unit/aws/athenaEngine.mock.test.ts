@@ -204,7 +204,7 @@ describe('AthenaQueryEngine with a scripted Athena (aws-sdk-client-mock)', () =>
   });
 
   it('reads every page of GetQueryResults, dropping only the header row', async () => {
-    const columns = [{ Name: 'n' }, { Name: 'label' }];
+    const columns = [{ Name: 'n', Type: 'bigint' }, { Name: 'label', Type: 'varchar' }];
     const row = (...v: string[]) => ({ Data: v.map((x) => ({ VarCharValue: x })) });
     athena
       .on(GetQueryResultsCommand)
