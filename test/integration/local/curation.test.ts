@@ -193,7 +193,7 @@ describe('curation SQL on crafted raw files (real activities, DuckDB, lake folde
     this.timeout(60_000);
     // A child process, since the time zone DuckDB sees is fixed once it has loaded in this one.
     const probe = path.join(__dirname, 'zoneLessTimeProbe.ts');
-    const { stdout } = await promisify(execFile)(process.execPath, ['--require', 'tsx/cjs', probe], {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--require', require.resolve('tsx/cjs'), probe], {
       env: { ...process.env, TZ: 'America/New_York' },
       timeout: 50_000,
     });
