@@ -5,6 +5,7 @@
 import type { ActivityDeps } from './deps';
 import { makeCurateToStaging } from './curateToStaging';
 import { withErrorBoundary } from './errorBoundary';
+import { makePlanBackfillHours } from './planBackfillHours';
 import { makePublishPartition } from './publishPartition';
 import { makeRegisterRawPartition } from './registerRawPartition';
 import { makeValidateStaging } from './validateStaging';
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     curateToStaging: makeCurateToStaging(deps),
     validateStaging: makeValidateStaging(deps),
     publishPartition: makePublishPartition(deps),
+    planBackfillHours: makePlanBackfillHours(deps),
   });
 }
 

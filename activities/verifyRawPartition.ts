@@ -1,23 +1,11 @@
-import { createHash } from 'node:crypto';
 import { parseHour } from '../core/hours';
-import { rawHourPrefix, s3Uri } from '../core/locations';
 import type { ActivityDeps } from './deps';
+import { readRawManifest } from './rawManifest';
 import type { RawManifest } from './types';
 
 /** Lists the raw hour (S3 ListObjectsV2 on AWS) and returns its manifest; an empty list means "not there yet". */
 export function makeVerifyRawPartition(deps: ActivityDeps) {
   return async function verifyRawPartition(input: { hour: string }): Promise<RawManifest> {
-    const prefix = rawHourPrefix(deps.layout, parseHour(input.hour));
-    // Only *.jsonl files are data: markers such as _SUCCESS or .crc files must not count as rows.
-    const objects = (await deps.backend.store.list(deps.layout.bucket, prefix)).filter((o) => o.key.endsWith('.jsonl'));
-    const hash = createHash('sha256');
-    for (const o of objects) hash.update(`${o.key}\t${o.size}\t${o.etag}\n`);
-    return {
-      prefix: s3Uri(deps.layout.bucket, prefix),
-      files: objects.map((o) => o.key.slice(prefix.length)),
-      objects: objects.length,
-      bytes: objects.reduce((sum, o) => sum + o.size, 0),
-      fingerprint: objects.length ? hash.digest('hex') : '',
-    };
+    return readRawManifest(deps, parseHour(input.hour));
   };
 }

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { PipelineError } from '../core/errors';
-import { DEFAULT_TASK_QUEUE } from '../core/ids';
+import { DEFAULT_CURATED_TABLE, DEFAULT_TASK_QUEUE } from '../core/ids';
 
 // Identifiers reach SQL and paths, so they are held to strict patterns; anything else is refused.
 const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,127}$/;
@@ -36,7 +36,7 @@ const envSchema = z.object({
     .default('curated/clickstream'),
   CLICKSTREAM_DATABASE: identifier('database').default('clickstream'),
   CLICKSTREAM_RAW_TABLE: identifier('raw table').default('clickstream_events'),
-  CLICKSTREAM_CURATED_TABLE: identifier('curated table').default('clickstream_events_curated'),
+  CLICKSTREAM_CURATED_TABLE: identifier('curated table').default(DEFAULT_CURATED_TABLE),
   CLICKSTREAM_DUCKDB_THREADS: intIn(1, 256).default(2),
   CLICKSTREAM_QUERY_POLL_INITIAL_MS: intIn(10, 60_000).default(50),
   // Capped below the polled-query heartbeat timeout (15 s): a poll is also the heartbeat.

@@ -6,12 +6,20 @@
 import { formatHour, type Hour } from './hours';
 
 export const DEFAULT_TASK_QUEUE = 'clickstream-lake';
+/** The curated table's default name; it keys per-hour workflow IDs when a starter gives none. */
+export const DEFAULT_CURATED_TABLE = 'clickstream_events_curated';
 
 /** The workflow type names as registered by the worker (kept here so starters need no workflow import). */
 export const WORKFLOW_TYPES = {
   hourly: 'hourlyPipelineWorkflow',
   scheduledHour: 'scheduledHourWorkflow',
+  backfill: 'backfillWorkflow',
 } as const;
+
+/** A backfill's ID names its range, so re-submitting the same backfill collides instead of running twice. */
+export function backfillWorkflowId(table: string, from: Hour, to: Hour): string {
+  return `clickstream-backfill:${table}:${formatHour(from)}..${formatHour(to)}`;
+}
 
 /** One hourly workflow per (table, hour): the table keeps two pipelines in one namespace apart. */
 export function hourWorkflowId(table: string, hour: Hour): string {

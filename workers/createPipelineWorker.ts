@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import type { HourRunHistory } from '../activities/deps';
 import type { PipelineConfig } from '../config/config';
 import { ensureTables } from '../lake/createBackend';
 import type { LakeBackend } from '../lake/ports';
@@ -15,6 +16,8 @@ export async function createPipelineWorker(opts: {
   config: PipelineConfig;
   backend: LakeBackend;
   connection: NativeConnection;
+  /** Temporal visibility for backfill mode 'failed'. */
+  runs?: HourRunHistory;
   /** A pre-built bundle (tests bundle once per file); otherwise the worker bundles WORKFLOWS_PATH. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Extra worker options, e.g. shutdownGraceTime in tests. */
@@ -27,6 +30,7 @@ export async function createPipelineWorker(opts: {
     layout: config.lake,
     tables: config.tables,
     poll: config.engine.poll,
+    runs: opts.runs,
   });
   return Worker.create({
     connection: opts.connection,

@@ -11,6 +11,7 @@ import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { ensureHourlySchedule } from '../client/hourlySchedule';
 import { startHour } from '../client/hourlyStarter';
+import { temporalHourRunHistory } from '../client/hourRunHistory';
 import { summaryTable, type HourSummaryRow } from '../cli/formatReport';
 import { loadConfig, type PipelineConfig } from '../config/config';
 import { addHours, formatHour, hourFromMs, partitionValues, PARTITION_KEYS, type Hour } from '../core/hours';
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
     connection = await Connection.connect({ address });
     nativeConnection = await NativeConnection.connect({ address });
     const client = new Client({ connection, namespace: config.temporal.namespace });
-    const worker = await createPipelineWorker({ config, backend, connection: nativeConnection });
+    const worker = await createPipelineWorker({ config, backend, connection: nativeConnection, runs: temporalHourRunHistory(client) });
     const running = worker.run();
 
     const schedule = await ensureHourlySchedule(client, config);

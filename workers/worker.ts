@@ -2,7 +2,9 @@
  * Worker process entry point: config (env + flags) -> backend -> Worker.run().
  * The SDK's Runtime turns SIGINT/SIGTERM into a graceful shutdown; the backend is closed after.
  */
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { temporalHourRunHistory } from '../client/hourRunHistory';
 import { loadConfig, type ConfigEnvName } from '../config/config';
 import { createBackend } from '../lake/createBackend';
 import { createPipelineWorker } from './createPipelineWorker';
@@ -11,15 +13,19 @@ export async function runWorker(overrides: Partial<Record<ConfigEnvName, string>
   const config = loadConfig(process.env, overrides);
   const backend = await createBackend(config);
   let connection: NativeConnection | undefined;
+  let clientConnection: Connection | undefined;
   try {
     connection = await NativeConnection.connect({ address: config.temporal.address });
-    const worker = await createPipelineWorker({ config, backend, connection });
+    clientConnection = await Connection.connect({ address: config.temporal.address });
+    const runs = temporalHourRunHistory(new Client({ connection: clientConnection, namespace: config.temporal.namespace }));
+    const worker = await createPipelineWorker({ config, backend, connection, runs });
     console.error(
       `clickstream worker: task queue '${config.temporal.taskQueue}' on ${config.temporal.address}, backend ${config.backend}, lake ${config.lake.dir}`,
     );
     await worker.run();
   } finally {
     await connection?.close();
+    await clientConnection?.close();
     await backend.close();
   }
 }

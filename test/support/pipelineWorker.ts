@@ -1,6 +1,7 @@
 /** Runs a real pipeline worker on the shared dev server for the duration of a test body. */
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
+import { temporalHourRunHistory } from '../../client/hourRunHistory';
 import type { LakeBackend } from '../../lake/ports';
 import { createPipelineWorker, WORKFLOWS_PATH } from '../../workers/createPipelineWorker';
 import type { TestLake } from './testLake';
@@ -20,6 +21,7 @@ export async function makeWorker(lake: TestLake, backend: LakeBackend = lake.bac
     config: lake.config,
     backend,
     connection: t.nativeConnection,
+    runs: temporalHourRunHistory(t.client),
     workflowBundle: await workflowBundle(),
     workerOptions: { shutdownGraceTime: '2 seconds' },
   });

@@ -1,0 +1,73 @@
+import { PipelineError } from '../core/errors';
+import { addHours, formatHour, parseHour, partitionValues, PARTITION_KEYS } from '../core/hours';
+import { hourWorkflowId } from '../core/ids';
+import type { ActivityDeps } from './deps';
+import { readRawManifest } from './rawManifest';
+
+export type BackfillMode = 'missing' | 'failed' | 'all' | 'changed';
+
+export interface PlanChunkInput {
+  from: string;
+  count: number;
+  mode: BackfillMode;
+}
+
+export interface PlannedChunk {
+  /** Hours to run, in order. */
+  run: string[];
+  /** Hours deliberately not run, with why (shown in progress; nothing silently dropped). */
+  skipped: Array<{ hour: string; reason: string }>;
+  /** Hours that cannot run (no raw data), reported as failed without starting a workflow. */
+  failed: Array<{ hour: string; reason: string }>;
+}
+
+const FAILED_STATES = new Set(['failed', 'cancelled', 'terminated', 'timed_out']);
+
+/**
+ * Decides, for a chunk of a backfill range, which hours run: reads the catalog (published and
+ * validated? lineage fingerprint), the raw manifest (S3 ListObjectsV2 on AWS) and, for mode
+ * 'failed', the hour's last workflow status. Read-only, so retries are harmless.
+ */
+export function makePlanBackfillHours(deps: ActivityDeps) {
+  return async function planBackfillHours(input: PlanChunkInput): Promise<PlannedChunk> {
+    const start = parseHour(input.from);
+    const out: PlannedChunk = { run: [], skipped: [], failed: [] };
+    for (let i = 0; i < input.count; i++) {
+      const hour = addHours(start, i);
+      const key = formatHour(hour);
+      const v = partitionValues(hour);
+      const published = await deps.backend.catalog.getPartition(deps.tables.database, deps.tables.curated, PARTITION_KEYS.map((k) => v[k]));
+      const isPublished = published?.parameters.validated === 'true';
+
+      if (input.mode === 'missing' && isPublished) {
+        out.skipped.push({ hour: key, reason: 'already published and validated' });
+        continue;
+      }
+      if (input.mode === 'failed') {
+        if (!deps.runs) throw new PipelineError('ConfigInvalid', 'backfill mode "failed" needs the worker to have a Temporal client (HourRunHistory)');
+        const status = await deps.runs.lastRunStatus(hourWorkflowId(deps.tables.curated, hour));
+        if (!FAILED_STATES.has(status)) {
+          out.skipped.push({ hour: key, reason: status === 'none' ? 'never ran' : `last run ${status}` });
+          continue;
+        }
+      }
+      const manifest = await readRawManifest(deps, hour);
+      if (input.mode === 'changed') {
+        if (!isPublished) {
+          out.skipped.push({ hour: key, reason: 'not published yet (use mode "missing")' });
+          continue;
+        }
+        if (manifest.fingerprint === published!.parameters.manifest_fingerprint) {
+          out.skipped.push({ hour: key, reason: 'raw unchanged since publish' });
+          continue;
+        }
+      }
+      if (manifest.objects === 0) {
+        out.failed.push({ hour: key, reason: `RawPartitionMissing: no .jsonl objects under ${manifest.prefix}` });
+        continue;
+      }
+      out.run.push(key);
+    }
+    return out;
+  };
+}

@@ -1,0 +1,25 @@
+import { createHash } from 'node:crypto';
+import type { Hour } from '../core/hours';
+import { rawHourPrefix, s3Uri } from '../core/locations';
+import type { ActivityDeps } from './deps';
+import type { RawManifest } from './types';
+
+/**
+ * The raw hour's manifest: its *.jsonl objects and a fingerprint over (key, size, etag).
+ * Shared by verification (what curation will read) and reconcile planning (has raw changed
+ * since publishing?), so both mean exactly the same thing by "the raw hour".
+ */
+export async function readRawManifest(deps: ActivityDeps, hour: Hour): Promise<RawManifest> {
+  const prefix = rawHourPrefix(deps.layout, hour);
+  // Only *.jsonl files are data: markers such as _SUCCESS or .crc files must not count as rows.
+  const objects = (await deps.backend.store.list(deps.layout.bucket, prefix)).filter((o) => o.key.endsWith('.jsonl'));
+  const hash = createHash('sha256');
+  for (const o of objects) hash.update(`${o.key}\t${o.size}\t${o.etag}\n`);
+  return {
+    prefix: s3Uri(deps.layout.bucket, prefix),
+    files: objects.map((o) => o.key.slice(prefix.length)),
+    objects: objects.length,
+    bytes: objects.reduce((sum, o) => sum + o.size, 0),
+    fingerprint: objects.length ? hash.digest('hex') : '',
+  };
+}
