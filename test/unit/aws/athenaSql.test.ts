@@ -1,0 +1,142 @@
+/**
+ * The Athena dialect's SQL files: the shared classification block cannot drift between files,
+ * the Hive DDL matches what GlueCatalog creates, statements carry exactly as many values as `?`
+ * markers, and literals only ever receive strictly validated locations.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { loadConfig } from '../../../config/config';
+import { tableRoot } from '../../../core/locations';
+import { SQL_ROOT } from '../../../lake/sqlFiles';
+import { curatedTableDef, rawTableDef } from '../../../lake/tableDefinitions';
+import { athenaLiteral, countParameterMarkers, loadAthenaSql } from '../../../lake/aws/athenaSql';
+import { createAthenaStatements, isCtasRequest, rejectedLinesViewSql } from '../../../lake/aws/athenaStatements';
+import { rawLinesTableDef, stagingTableName, tableInput } from '../../../lake/aws/glueTables';
+
+const ATHENA_DIR = path.join(SQL_ROOT, 'athena');
+const read = (name: string) => readFileSync(path.join(ATHENA_DIR, `${name}.sql`), 'utf8');
+const config = loadConfig({}, {});
+const tables = { database: config.tables.database, raw: config.tables.raw, curated: config.tables.curated };
+const STAGING = 's3://clickstream-lake/curated/clickstream/year=2024/month=03/day=01/hour=07/run=abc-123/';
+const FILES = ['s3://clickstream-lake/raw/clickstream/year=2024/month=03/day=01/hour=07/part-0000.jsonl'];
+const PARTITION = { year: '2024', month: '03', day: '01', hour: '07' };
+
+function classificationBlock(text: string): string {
+  const m = /-- classification:begin[^\n]*\n([\s\S]*?)-- classification:end/.exec(text);
+  assert.ok(m, 'file has a classification block');
+  return m[1]!;
+}
+
+/** Columns, partition keys, SerDe and formats as written in a Hive CREATE EXTERNAL TABLE. */
+function parseHiveDdl(text: string) {
+  const body = text.replace(/^--.*$/gm, '');
+  const cols = /\(\s*([\s\S]*?)\)\s*PARTITIONED BY/.exec(body)![1]!;
+  const parts = /PARTITIONED BY \(([^)]*)\)/.exec(body)![1]!;
+  const pairs = (s: string) => s.split(',').map((c) => c.trim().split(/\s+/)).map(([n, t]) => ({ name: n!, type: t! }));
+  const serdeProps = /WITH SERDEPROPERTIES \(([^)]*)\)/.exec(body)?.[1];
+  const props = (s: string | undefined) =>
+    Object.fromEntries([...(s ?? '').matchAll(/'([^']+)'\s*=\s*'([^']*)'/g)].map((m) => [m[1]!, m[2]!]));
+  return {
+    columns: pairs(cols),
+    partitionKeys: pairs(parts),
+    serde: /ROW FORMAT SERDE '([^']+)'/.exec(body)![1],
+    serdeParameters: props(serdeProps),
+    input: /INPUTFORMAT '([^']+)'/.exec(body)![1],
+    output: /OUTPUTFORMAT '([^']+)'/.exec(body)![1],
+    location: /LOCATION '([^']+)'/.exec(body)![1],
+    tblproperties: props(/TBLPROPERTIES \(([\s\S]*?)\)\s*$/.exec(body.trim())?.[1]),
+  };
+}
+
+describe('sql/athena', () => {
+  it('the classification block is identical in curation, validation and the rejected-lines view', () => {
+    const blocks = ['curate_hour', 'validation_counts', 'create_rejected_lines_view'].map((n) => classificationBlock(read(n)));
+    assert.equal(blocks[1], blocks[0]);
+    assert.equal(blocks[2], blocks[0]);
+    for (const reason of ['not valid JSON', 'not a JSON object', 'missing or empty event_id', 'missing or empty user_id', 'missing or unparseable event_time', 'duplicate event_id (an earlier copy was kept)']) {
+      assert.ok(blocks[0]!.includes(`'${reason}'`), `reason '${reason}' matches sql/duckdb`);
+      assert.ok(readFileSync(path.join(SQL_ROOT, 'duckdb', 'setup_02_classified_lines.sql'), 'utf8').includes(`'${reason}'`), reason);
+    }
+  });
+
+  for (const [file, def] of [
+    ['hive_create_raw_table', () => rawTableDef(config.lake, tables.database, tables.raw)],
+    ['hive_create_raw_lines_table', () => rawLinesTableDef(rawTableDef(config.lake, tables.database, tables.raw))],
+    ['hive_create_curated_table', () => curatedTableDef(config.lake, tables.database, tables.curated)],
+  ] as const) {
+    it(`${file}.sql describes the table GlueCatalog creates`, () => {
+      const ddl = parseHiveDdl(loadAthenaSql(file, { database: 'd', raw_table: 'r', raw_lines_table: 'rl', curated_table: 'c' }, { raw_location: tableRoot(config.lake, 'raw'), curated_location: tableRoot(config.lake, 'curated') }));
+      const glue = tableInput(def());
+      const sd = glue.StorageDescriptor!;
+      assert.deepEqual(ddl.columns, sd.Columns!.map((c) => ({ name: c.Name, type: c.Type })));
+      assert.deepEqual(ddl.partitionKeys, glue.PartitionKeys!.map((c) => ({ name: c.Name, type: c.Type })));
+      assert.equal(ddl.serde, sd.SerdeInfo!.SerializationLibrary);
+      assert.equal(ddl.input, sd.InputFormat);
+      assert.equal(ddl.output, sd.OutputFormat);
+      for (const [k, v] of Object.entries(ddl.serdeParameters)) assert.equal(sd.SerdeInfo!.Parameters![k], v, `SerDe property ${k}`);
+      assert.equal(ddl.location, sd.Location);
+      // Every table property the Glue route sets, except its own bookkeeping, is in the DDL with the same value.
+      const ours = Object.keys(glue.Parameters!).filter((k) => k !== 'EXTERNAL' && k !== 'clickstream.serde');
+      assert.deepEqual(Object.keys(ddl.tblproperties).sort(), ours.sort());
+      for (const [k, v] of Object.entries(ddl.tblproperties)) assert.equal(v, glue.Parameters![k], `table property ${k}`);
+    });
+  }
+
+  it('curation is a CTAS into the staging folder, with the staging table named from the location and 5 values for 5 markers', () => {
+    const statements = createAthenaStatements(tables);
+    const req = statements.curateHour({ rawFiles: FILES, stagingLocation: STAGING, idempotencyToken: 't'.repeat(64), partition: PARTITION });
+    const staging = stagingTableName(tables.curated, STAGING);
+    assert.match(staging, /^clickstream_events_curated_stg_[0-9a-f]{16}$/);
+    assert.ok(req.sql.includes(`CREATE TABLE clickstream.${staging}`));
+    assert.ok(req.sql.includes(`external_location = '${STAGING}'`));
+    assert.ok(req.sql.includes('FROM clickstream.clickstream_events_lines'));
+    assert.equal(countParameterMarkers(req.sql), 5);
+    assert.deepEqual(req.params, { ...PARTITION, raw_files: JSON.stringify(FILES) });
+    assert.equal(req.outputLocation, STAGING);
+    assert.ok(isCtasRequest(req));
+    assert.deepEqual(req.ctas, { database: 'clickstream', table: staging, location: STAGING });
+  });
+
+  it('validation reads the same staging table and returns the four counts', () => {
+    const req = createAthenaStatements(tables).validationCounts({ rawFiles: FILES, stagingLocation: STAGING, idempotencyToken: 'v'.repeat(64), partition: PARTITION });
+    assert.ok(req.sql.includes(`FROM clickstream.${stagingTableName(tables.curated, STAGING)}`));
+    for (const c of ['raw_lines', 'curated_rows', 'rejected', 'duplicates']) assert.match(req.sql, new RegExp(`AS ${c}\\b`));
+    assert.equal(countParameterMarkers(req.sql), Object.keys(req.params).length);
+    assert.equal(isCtasRequest(req), false);
+  });
+
+  it('the rejected-lines view is created over the _lines table', () => {
+    const sql = rejectedLinesViewSql(tables);
+    assert.match(sql, /^CREATE OR REPLACE VIEW clickstream\.clickstream_events_rejected AS/m);
+    assert.equal(countParameterMarkers(sql), 0);
+  });
+
+  it('location literals accept only strict s3:// folders; identifiers only the strict pattern', () => {
+    for (const bad of ["s3://b/x'; DROP TABLE t; --/", 's3://b/has space/', 's3://b/no-trailing-slash', 'https://b/x/', "s3://b/a\\'/"]) {
+      assert.throws(() => loadAthenaSql('curate_hour', { database: 'd', staging_table: 's', raw_lines_table: 'r' }, { staging_location: bad }), /does not match/, bad);
+    }
+    assert.throws(() => loadAthenaSql('curate_hour', { database: 'd; drop', staging_table: 's', raw_lines_table: 'r' }, { staging_location: STAGING }), /does not match/);
+    assert.throws(() => createAthenaStatements(tables).curateHour({ rawFiles: ['/etc/passwd'], stagingLocation: STAGING, idempotencyToken: 't'.repeat(64), partition: PARTITION }));
+  });
+
+  it('every file in sql/athena is either Hive DDL (hive_*) or a statement the Trino check parses', () => {
+    const files = readdirSync(ATHENA_DIR).filter((f) => f.endsWith('.sql'));
+    for (const f of files.filter((f) => f.startsWith('hive_'))) {
+      assert.match(read(f.slice(0, -4)).replace(/^--.*$/gm, '').trim(), /^CREATE (EXTERNAL TABLE|DATABASE) IF NOT EXISTS /, f);
+    }
+    assert.deepEqual(files.filter((f) => !f.startsWith('hive_')).sort(), ['create_rejected_lines_view.sql', 'curate_hour.sql', 'validation_counts.sql']);
+  });
+});
+
+describe('countParameterMarkers and athenaLiteral', () => {
+  it("counts ? outside comments, string literals and quoted identifiers", () => {
+    assert.equal(countParameterMarkers(`SELECT '?', "a?b" FROM t -- is it?\n WHERE a = ? /* or ? */ AND b = 'it''s ?' AND c = ?`), 2);
+  });
+  it("renders strings single-quoted with '' escapes, numbers bare, arrays as ARRAY[...]", () => {
+    assert.equal(athenaLiteral("it's"), "'it''s'");
+    assert.equal(athenaLiteral(42), '42');
+    assert.equal(athenaLiteral(['a', "b'"]), "ARRAY['a', 'b''']");
+    assert.throws(() => athenaLiteral(Number.NaN));
+  });
+});
