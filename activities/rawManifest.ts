@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { PipelineError } from '../core/errors';
 import type { Hour } from '../core/hours';
 import { rawHourPrefix, s3Uri } from '../core/locations';
 import type { ActivityDeps } from './deps';
@@ -13,6 +14,15 @@ export async function readRawManifest(deps: ActivityDeps, hour: Hour): Promise<R
   const prefix = rawHourPrefix(deps.layout, hour);
   // Only *.jsonl files are data: markers such as _SUCCESS or .crc files must not count as rows.
   const objects = (await deps.backend.store.list(deps.layout.bucket, prefix)).filter((o) => o.key.endsWith('.jsonl'));
+  const globbed = objects.find((o) => /[*?[\]{}]/.test(o.key));
+  if (globbed) {
+    // Engines read file lists as glob patterns; such a name could silently read other files.
+    throw new PipelineError(
+      'InvalidInput',
+      `raw object s3://${deps.layout.bucket}/${globbed.key} has a glob character (* ? [ ] { }) in its name; rename it at the producer and re-run the hour`,
+      { details: { key: globbed.key } },
+    );
+  }
   const hash = createHash('sha256');
   for (const o of objects) hash.update(`${o.key}\t${o.size}\t${o.etag}\n`);
   return {

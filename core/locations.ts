@@ -16,8 +16,8 @@ export function s3Uri(bucket: string, key: string): string {
 
 /** Splits s3://bucket/key; throws on anything else so a bad location never reaches a store. */
 export function parseS3Uri(uri: string): { bucket: string; key: string } {
-  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
-  if (!m) throw new Error(`not an s3://bucket/key location: '${uri}'`);
+  const m = /^s3:\/\/([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)\/(.*)$/.exec(uri);
+  if (!m || m[1]!.includes('..')) throw new Error(`not an s3://bucket/key location: '${uri}'`);
   return { bucket: m[1]!, key: m[2]! };
 }
 

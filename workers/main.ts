@@ -17,6 +17,8 @@ import { loadConfig, type PipelineConfig } from '../config/config';
 import { addHours, formatHour, hourFromMs, partitionValues, PARTITION_KEYS, type Hour } from '../core/hours';
 import { rawHourPrefix } from '../core/locations';
 import { hourlyScheduleId } from '../core/ids';
+import { SEARCH_ATTRIBUTES } from '../core/searchAttributes';
+import { ensureSearchAttributes } from '../client/searchAttributes';
 import { startDevServer, type DevServer } from '../devserver/devServer';
 import { canConnect } from '../devserver/freePort';
 import { generateHour } from '../generator/clickstreamGenerator';
@@ -41,6 +43,8 @@ async function main(): Promise<void> {
   try {
     const address = await temporalAddress(config, (s) => (devServer = s), say);
     connection = await Connection.connect({ address });
+    const added = await ensureSearchAttributes(connection, config.temporal.namespace);
+    if (added.length) say(`registered search attributes: ${added.join(', ')}`);
     nativeConnection = await NativeConnection.connect({ address });
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const worker = await createPipelineWorker({ config, backend, connection: nativeConnection, runs: temporalHourRunHistory(client) });
@@ -95,6 +99,7 @@ async function temporalAddress(config: PipelineConfig, onStarted: (s: DevServer)
     dbFile,
     namespace: config.temporal.namespace,
     logFile: path.join(config.lake.dir, '_temporal', 'server.log'),
+    searchAttributes: SEARCH_ATTRIBUTES,
     log: say,
   });
   onStarted(server);

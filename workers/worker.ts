@@ -5,6 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { temporalHourRunHistory } from '../client/hourRunHistory';
+import { ensureSearchAttributes } from '../client/searchAttributes';
 import { loadConfig, type ConfigEnvName } from '../config/config';
 import { createBackend } from '../lake/createBackend';
 import { createPipelineWorker } from './createPipelineWorker';
@@ -17,6 +18,8 @@ export async function runWorker(overrides: Partial<Record<ConfigEnvName, string>
   try {
     connection = await NativeConnection.connect({ address: config.temporal.address });
     clientConnection = await Connection.connect({ address: config.temporal.address });
+    // Workflows upsert these; on a server that lacks them every workflow task would fail.
+    await ensureSearchAttributes(clientConnection, config.temporal.namespace);
     const runs = temporalHourRunHistory(new Client({ connection: clientConnection, namespace: config.temporal.namespace }));
     const worker = await createPipelineWorker({ config, backend, connection, runs });
     console.error(

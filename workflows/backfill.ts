@@ -20,11 +20,13 @@ import {
   setHandler,
   sleep,
   startChild,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities';
 import { addHours, formatHour, hourCount, HourFormatError, hourStartMs, parseHour, parsePastHour } from '../core/hours';
 import { DEFAULT_CURATED_TABLE, hourWorkflowId } from '../core/ids';
+import { SA_HOUR, SA_KIND, SA_STATUS, SA_TABLE } from '../core/searchAttributes';
 import { quickLakeCall } from './activityProfiles';
 import type { BackfillInput, BackfillMode, BackfillProgress, BackfillResult, BackfillState } from './backfillTypes';
 import { hourlyPipelineWorkflow } from './hourlyPipeline';
@@ -76,6 +78,12 @@ export async function backfillWorkflow(input: BackfillInput, carried?: BackfillS
     wouldRun: [],
     wouldRunCount: 0,
   };
+  upsertSearchAttributes([
+    { key: SA_KIND, value: 'backfill' },
+    { key: SA_TABLE, value: settings.table },
+    { key: SA_HOUR, value: settings.from },
+    { key: SA_STATUS, value: state.paused ? 'paused' : 'running' },
+  ]);
   const running = new Set<string>();
   const skipRequested = new Set(state.skipRequested);
   let changed = 0; // bumped on every state change; the main loop waits for it
@@ -113,10 +121,12 @@ export async function backfillWorkflow(input: BackfillInput, carried?: BackfillS
   setHandler(progressQuery, progress);
   setHandler(pauseSignal, () => {
     state.paused = true;
+    upsertSearchAttributes([{ key: SA_STATUS, value: 'paused' }]);
     touch();
   });
   setHandler(resumeSignal, () => {
     state.paused = false;
+    upsertSearchAttributes([{ key: SA_STATUS, value: 'running' }]);
     touch();
   });
   setHandler(retryFailedSignal, () => {
@@ -237,6 +247,7 @@ export async function backfillWorkflow(input: BackfillInput, carried?: BackfillS
   }
 
   await condition(allHandlersFinished);
+  upsertSearchAttributes([{ key: SA_STATUS, value: Object.keys(state.failedHours).length ? 'completed-with-failures' : 'completed' }]);
   const result: BackfillResult = { ...progress(), status: 'completed', durationMs: Date.now() - state.startedAtMs };
   if (settings.dryRun) result.wouldRun = state.wouldRun;
   return result;

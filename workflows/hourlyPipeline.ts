@@ -3,9 +3,10 @@
  * Deterministic orchestration only: no I/O, no Node builtins. The clock used is the workflow's
  * own (Temporal replaces Date in the workflow sandbox, so replays see the same times).
  */
-import { ApplicationFailure, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, proxyActivities, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities';
 import { HourFormatError, parsePastHour } from '../core/hours';
+import { SA_HOUR, SA_KIND, SA_STATUS } from '../core/searchAttributes';
 import { polledQuery, quickLakeCall, validationQuery } from './activityProfiles';
 import type { HourlyPipelineInput, HourReport, RawWaitSettings } from './types';
 
@@ -18,6 +19,23 @@ export const DEFAULT_RAW_WAIT: RawWaitSettings = { timeoutSeconds: 2 * 3600, rec
 /** Processes one raw hour into a published, validated curated partition and returns its report. */
 export async function hourlyPipelineWorkflow(input: HourlyPipelineInput): Promise<HourReport> {
   const { hour, rawWait } = validateInput(input);
+  // Findable in the UI list by hour and outcome (registered by client/searchAttributes.ts).
+  upsertSearchAttributes([
+    { key: SA_KIND, value: 'hour' },
+    { key: SA_HOUR, value: hour },
+    { key: SA_STATUS, value: 'running' },
+  ]);
+  try {
+    const report = await runHour(hour, rawWait);
+    upsertSearchAttributes([{ key: SA_STATUS, value: 'published' }]);
+    return report;
+  } catch (err) {
+    upsertSearchAttributes([{ key: SA_STATUS, value: isCancellation(err) ? 'cancelled' : 'failed' }]);
+    throw err;
+  }
+}
+
+async function runHour(hour: string, rawWait: RawWaitSettings): Promise<HourReport> {
   const { workflowId, runId } = workflowInfo();
   const startedAt = Date.now();
   const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {

@@ -58,7 +58,7 @@ export class DuckDbQueryEngine implements QueryEngine {
     const setup = await instance.connect();
     try {
       // Zone-less timestamps in raw data are UTC by contract, whatever the worker's locale.
-      await setup.run(`SET TimeZone = 'UTC'`);
+      await setup.run(`SET GLOBAL TimeZone = 'UTC'`); // GLOBAL: every query runs on its own connection
       for (const statement of loadSetupSql('duckdb')) await setup.run(statement);
     } finally {
       setup.closeSync();
@@ -219,8 +219,18 @@ function bindParams(
   return { values, types, files };
 }
 
+/**
+ * Sums the input files' sizes, and fails on a missing one: DuckDB's readers return no rows for a
+ * listed path that does not exist, which would silently curate part of an hour.
+ */
 async function totalSize(files: string[]): Promise<number> {
   let total = 0;
-  for (const f of files) total += (await fs.stat(f).catch(() => ({ size: 0 }))).size;
+  for (const f of files) {
+    try {
+      total += (await fs.stat(f)).size;
+    } catch (err) {
+      throw new Error(`IO Error: input file ${f} is missing (${(err as NodeJS.ErrnoException).code}); it was listed in the verified manifest`);
+    }
+  }
   return total;
 }

@@ -10,4 +10,5 @@ FROM (
     rtrim(ltrim(unnest(parts), chr(65279)), chr(13)) AS line
   FROM (SELECT filename AS source_file, string_split(content, chr(10)) AS parts FROM read_text(files))
 )
-WHERE trim(line) <> '';
+-- Blank means nothing but whitespace (spaces, tabs, ...): trim() alone only strips spaces.
+WHERE NOT regexp_full_match(line, '[[:space:]]*');

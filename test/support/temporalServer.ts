@@ -5,6 +5,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { SEARCH_ATTRIBUTES } from '../../core/searchAttributes';
 import { startDevServer, type DevServer } from '../../devserver/devServer';
 
 export interface TestTemporal {
@@ -18,7 +19,7 @@ let shared: Promise<TestTemporal> | undefined;
 
 export function testTemporal(): Promise<TestTemporal> {
   shared ??= (async () => {
-    const server = await startDevServer({ log: (m) => console.error(m) });
+    const server = await startDevServer({ log: (m) => console.error(m), searchAttributes: SEARCH_ATTRIBUTES });
     const connection = await Connection.connect({ address: server.address });
     const nativeConnection = await NativeConnection.connect({ address: server.address });
     return { server, connection, nativeConnection, client: new Client({ connection }) };
