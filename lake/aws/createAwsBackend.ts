@@ -16,10 +16,12 @@
  *    read the old folder, so deleting it last is what keeps in-flight readers whole; Athena's
  *    INSERT INTO (append) and delete-then-insert would both open a window of doubled or missing rows.
  */
+import { createHash } from 'node:crypto';
 import type { PipelineConfig } from '../../config/config';
+import { PipelineError } from '../../core/errors';
 import type { LakeBackend, PartitionDef } from '../ports';
 import { AthenaQueryEngine } from './athenaEngine';
-import { createAthenaStatements } from './athenaStatements';
+import { createAthenaStatements, rejectedLinesViewSql } from './athenaStatements';
 import { createAwsClients, destroyAwsClients, type AwsClients } from './awsClients';
 import { defaultAwsSettings, type AwsSettings } from './awsSettings';
 import { GlueCatalog } from './glueCatalog';
@@ -80,4 +82,31 @@ export async function createAwsBackend(
       if (!opts.clients) destroyAwsClients(clients);
     },
   };
+}
+
+/**
+ * Creates or replaces the rejected-lines view (an Athena statement: Glue cannot store a Trino view
+ * definition by itself). Run once at bootstrap, outside any activity, so it polls on its own.
+ * The token is a hash of the statement: re-running the same bootstrap reattaches to the same query.
+ */
+export async function ensureRejectedLinesView(
+  backend: Pick<LakeBackend, 'engine'>,
+  tables: { database: string; raw: string; curated: string },
+  poll: { initialMs: number; maxMs: number; multiplier: number },
+  maxPolls = 200,
+): Promise<{ queryId: string; statusCalls: number }> {
+  const sql = rejectedLinesViewSql(tables);
+  const queryId = await backend.engine.start({ sql, params: {}, idempotencyToken: createHash('sha256').update(sql).digest('hex') });
+  for (let n = 0; n < maxPolls; n++) {
+    const status = await backend.engine.status(queryId);
+    if (status.state === 'SUCCEEDED') return { queryId, statusCalls: n + 1 };
+    if (status.state === 'FAILED' || status.state === 'CANCELLED') {
+      throw new PipelineError('QueryFailed', `creating the rejected-lines view failed (query ${queryId}): ${status.reason ?? status.state}`, {
+        details: { queryId },
+        retryable: status.retryable,
+      });
+    }
+    await new Promise((r) => setTimeout(r, Math.min(poll.maxMs, poll.initialMs * Math.pow(poll.multiplier, n))));
+  }
+  throw new PipelineError('TransientBackend', `creating the rejected-lines view did not finish within ${maxPolls} polls (query ${queryId})`);
 }

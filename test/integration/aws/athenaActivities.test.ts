@@ -20,6 +20,7 @@ import type { QueryHeartbeat } from '../../../activities/runEngineQuery';
 import { PARTITION_KEYS, partitionValues, parseHour } from '../../../core/hours';
 import { parseS3Uri } from '../../../core/locations';
 import { stagingTableName } from '../../../lake/aws/glueTables';
+import { ensureRejectedLinesView } from '../../../lake/aws/createAwsBackend';
 import { MotoServer } from '../../support/aws/motoServer';
 import { makeAwsTestLake, makeRawHourS3, type AwsTestLake } from '../../support/aws/awsTestLake';
 
@@ -251,5 +252,14 @@ describe('aws backend on moto: the real activities, hour by hour', function () {
       },
     );
     assert.equal(lake.backend.engine.startCalls, 1);
+  });
+
+  it('bootstrap creates the rejected-lines view with one polled Athena statement', async () => {
+    const { queryId, statusCalls } = await ensureRejectedLinesView(lake.backend, lake.config.tables, lake.config.engine.poll);
+    assert.equal(statusCalls, 4);
+    const q = (await lake.backend.clients.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId }))).QueryExecution!;
+    assert.match(q.Query!, /^CREATE OR REPLACE VIEW clickstream\.clickstream_events_rejected AS/m);
+    assert.equal(q.Status?.State, 'SUCCEEDED');
+    assert.equal(q.QueryExecutionContext?.Database, 'clickstream');
   });
 });
