@@ -109,14 +109,17 @@ export class AthenaQueryEngine implements QueryEngine {
     return status;
   }
 
-  /** All result rows as records keyed by column name; values are Athena's strings (numbers too). */
+  /** All result rows as records keyed by column name: Athena's strings (numbers too), JSON-typed columns parsed. */
   async results(queryId: string): Promise<Record<string, unknown>[]> {
     const rows: Record<string, unknown>[] = [];
     let columns: string[] | undefined;
+    let jsonColumns: Set<string> | undefined;
     let first = true;
     await awsCall({ service: 'Athena', operation: 'GetQueryResults', resource: `query ${queryId}` }, async () => {
       for await (const page of paginateGetQueryResults({ client: this.athena }, { QueryExecutionId: queryId })) {
-        columns ??= (page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((c) => c.Name ?? c.Label ?? '');
+        const info = page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? [];
+        columns ??= info.map((c) => c.Name ?? c.Label ?? '');
+        jsonColumns ??= new Set(info.filter((c) => c.Type?.toLowerCase() === 'json').map((c) => c.Name ?? c.Label ?? ''));
         for (const row of page.ResultSet?.Rows ?? []) {
           const values = (row.Data ?? []).map((d) => d.VarCharValue);
           // A SELECT's first row repeats the column names (Athena's CSV header).
@@ -125,7 +128,7 @@ export class AthenaQueryEngine implements QueryEngine {
             continue;
           }
           first = false;
-          rows.push(Object.fromEntries(columns.map((c, i) => [c, values[i] ?? null])));
+          rows.push(Object.fromEntries(columns.map((c, i) => [c, decode(c, values[i], jsonColumns!, queryId)])));
         }
       }
     });
@@ -176,5 +179,16 @@ export class AthenaQueryEngine implements QueryEngine {
       if ((state === 'QUEUED' || state === 'RUNNING') && (q.Query ?? '').includes(`'${location}'`)) return true;
     }
     return false;
+  }
+}
+
+/** A JSON-typed column (e.g. validation's unknown_fields) is parsed, so lists arrive as lists; the rest stay strings. */
+function decode(column: string, value: string | undefined, jsonColumns: Set<string>, queryId: string): unknown {
+  if (value === undefined) return null;
+  if (!jsonColumns.has(column)) return value;
+  try {
+    return JSON.parse(value);
+  } catch (err) {
+    throw new PipelineError('QueryFailed', `query ${queryId} returned invalid JSON in column ${column}: ${value.slice(0, 200)}`, { cause: err, retryable: false });
   }
 }

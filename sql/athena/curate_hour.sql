@@ -26,7 +26,8 @@ cleaned AS (
 parsed AS (
   SELECT *, try(json_parse(line)) AS doc
   FROM cleaned
-  WHERE trim(line) <> ''
+  -- Blank means nothing but whitespace (spaces, tabs, ...).
+  WHERE NOT regexp_like(line, '^\s*$')
 ),
 fields AS (
   SELECT *,

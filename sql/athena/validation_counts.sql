@@ -1,6 +1,7 @@
--- The accounting behind the invariant raw_lines = curated_rows + rejected + duplicates.
--- One scan of the raw hour; curated_rows is a count(*) of the staging table, which Athena answers
--- from the Parquet footers without reading the data.
+-- The accounting behind the invariant raw_lines = curated_rows + rejected + duplicates, plus the
+-- hour's schema drift (top-level fields outside the data contract). One scan of the raw hour;
+-- curated_rows is a count(*) of the staging table, which Athena answers from the Parquet footers
+-- without reading the data. unknown_fields is JSON so it comes back as a list, not as text.
 -- Parameters, in order: year, month, day, hour, the manifest's files as a JSON array of s3:// URIs.
 WITH raw_lines AS (
   -- Exactly the manifest's files of one hour: the partition values prune, "$path" pins the files.
@@ -19,7 +20,8 @@ cleaned AS (
 parsed AS (
   SELECT *, try(json_parse(line)) AS doc
   FROM cleaned
-  WHERE trim(line) <> ''
+  -- Blank means nothing but whitespace (spaces, tabs, ...).
+  WHERE NOT regexp_like(line, '^\s*$')
 ),
 fields AS (
   SELECT *,
@@ -62,9 +64,25 @@ classified_lines AS (
   FROM ranked
 )
 -- classification:end
+, counts AS (
+  SELECT
+    count(*) AS raw_lines,
+    count_if(outcome = 'rejected') AS rejected,
+    count_if(outcome = 'duplicate') AS duplicates
+  FROM classified_lines
+),
+drift AS (
+  SELECT CAST(coalesce(array_sort(array_agg(DISTINCT field)), CAST(ARRAY[] AS ARRAY(VARCHAR))) AS JSON) AS unknown_fields
+  FROM classified_lines
+  -- A non-object doc casts to NULL, and UNNEST of NULL yields no rows.
+  CROSS JOIN UNNEST(map_keys(try(CAST(doc AS MAP(VARCHAR, JSON))))) AS k (field)
+  WHERE field NOT IN ('event_id', 'event_time', 'user_id', 'session_id', 'event_type', 'page_url', 'referrer', 'user_agent', 'properties')
+)
 SELECT
-  count(*) AS raw_lines,
+  counts.raw_lines,
   (SELECT count(*) FROM {{database}}.{{staging_table}}) AS curated_rows,
-  count_if(outcome = 'rejected') AS rejected,
-  count_if(outcome = 'duplicate') AS duplicates
-FROM classified_lines
+  counts.rejected,
+  counts.duplicates,
+  drift.unknown_fields
+FROM counts
+CROSS JOIN drift

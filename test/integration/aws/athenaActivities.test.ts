@@ -27,7 +27,7 @@ import { makeAwsTestLake, makeRawHourS3, type AwsTestLake } from '../../support/
 const QUIET = new DefaultLogger('ERROR');
 const HOUR = '2024-03-01T07';
 const VALUES = PARTITION_KEYS.map((k) => partitionValues(parseHour(HOUR))[k]);
-const COUNT_COLUMNS = ['raw_lines', 'curated_rows', 'rejected', 'duplicates'];
+const COUNT_COLUMNS = ['raw_lines', 'curated_rows', 'rejected', 'duplicates', 'unknown_fields'];
 
 describe('aws backend on moto: the real activities, hour by hour', function () {
   this.timeout(60_000);
@@ -137,9 +137,12 @@ describe('aws backend on moto: the real activities, hour by hour', function () {
     // validate: one more polled query; the counts come back as Athena's strings
     heartbeats.length = 0;
     const e = hour.expected;
-    await moto.queueAthenaResult(COUNT_COLUMNS, [
-      { raw_lines: String(e.rawLines), curated_rows: String(e.curatedRows), rejected: String(e.rejected), duplicates: String(e.duplicates) },
-    ]);
+    // As Athena returns them: counts as strings, unknown_fields as a JSON-typed column.
+    await moto.queueAthenaResult(
+      COUNT_COLUMNS,
+      [{ raw_lines: String(e.rawLines), curated_rows: String(e.curatedRows), rejected: String(e.rejected), duplicates: String(e.duplicates), unknown_fields: '["campaign","device"]' }],
+      { raw_lines: 'bigint', curated_rows: 'bigint', rejected: 'bigint', duplicates: 'bigint', unknown_fields: 'json' },
+    );
     const validated = await env.run(act.validateStaging, {
       hour: HOUR,
       rawPrefix: manifest.prefix,
@@ -148,6 +151,7 @@ describe('aws backend on moto: the real activities, hour by hour', function () {
       runId: 'run-1',
     });
     assert.deepEqual(validated.counts, e);
+    assert.deepEqual(validated.unknownFields, ['campaign', 'device']);
     assert.equal(e.rawLines, e.curatedRows + e.rejected + e.duplicates);
     assert.equal(validated.statusCalls, 4);
     assert.notEqual(validated.queryId, staging.queryId);

@@ -80,14 +80,14 @@ export class MotoServer {
    * Queues one result set for the next query whose results are asked for (moto executes nothing).
    * The first row repeats the column names, as a real Athena SELECT result does.
    */
-  async queueAthenaResult(columns: string[], rows: AthenaResultRow[]): Promise<void> {
+  async queueAthenaResult(columns: string[], rows: AthenaResultRow[], types: Record<string, string> = {}): Promise<void> {
     const toRow = (values: string[]) => ({ Data: values.map((v) => ({ VarCharValue: v })) });
     await this.post('/moto-api/static/athena/query-results', {
       region: MOTO_REGION,
       results: [
         {
           rows: [toRow(columns), ...rows.map((r) => toRow(columns.map((c) => r[c] ?? '')))],
-          column_info: columns.map((c) => ({ Name: c, Label: c, Type: 'varchar', CatalogName: 'hive', SchemaName: '', TableName: '', Nullable: 'UNKNOWN', CaseSensitive: true })),
+          column_info: columns.map((c) => ({ Name: c, Label: c, Type: types[c] ?? 'varchar', CatalogName: 'hive', SchemaName: '', TableName: '', Nullable: 'UNKNOWN', CaseSensitive: true })),
         },
       ],
     });

@@ -220,6 +220,16 @@ describe('AthenaQueryEngine with a scripted Athena (aws-sdk-client-mock)', () =>
     assert.equal(athena.commandCalls(GetQueryResultsCommand).length, 3);
   });
 
+  it('parses JSON-typed columns (validation\'s unknown_fields) and leaves the rest as strings', async () => {
+    const columns = [{ Name: 'raw_lines', Type: 'bigint' }, { Name: 'unknown_fields', Type: 'json' }];
+    const row = (...v: string[]) => ({ Data: v.map((x) => ({ VarCharValue: x })) });
+    athena.on(GetQueryResultsCommand).resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: columns }, Rows: [row('raw_lines', 'unknown_fields'), row('7', '["a","b"]')] } });
+    assert.deepEqual(await engine.results('q-1'), [{ raw_lines: '7', unknown_fields: ['a', 'b'] }]);
+    athena.reset();
+    athena.on(GetQueryResultsCommand).resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: columns }, Rows: [row('7', '[not json')] } });
+    await assert.rejects(engine.results('q-1'), { type: 'QueryFailed' });
+  });
+
   describe('CTAS leftovers in the staging folder', () => {
     const LOCATION = 's3://lake/curated/clickstream/year=2024/month=03/day=01/hour=07/run=r/';
     const CTAS: QueryRequest & { ctas: { database: string; table: string; location: string } } = {

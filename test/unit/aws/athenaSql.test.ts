@@ -101,7 +101,8 @@ describe('sql/athena', () => {
   it('validation reads the same staging table and returns the four counts', () => {
     const req = createAthenaStatements(tables).validationCounts({ rawFiles: FILES, stagingLocation: STAGING, idempotencyToken: 'v'.repeat(64), partition: PARTITION });
     assert.ok(req.sql.includes(`FROM clickstream.${stagingTableName(tables.curated, STAGING)}`));
-    for (const c of ['raw_lines', 'curated_rows', 'rejected', 'duplicates']) assert.match(req.sql, new RegExp(`AS ${c}\\b`));
+    for (const c of ['raw_lines', 'curated_rows', 'rejected', 'duplicates', 'unknown_fields']) assert.match(req.sql, new RegExp(`AS ${c}\\b`));
+    assert.match(req.sql, /CAST\(.*AS JSON\) AS unknown_fields/);
     assert.equal(countParameterMarkers(req.sql), Object.keys(req.params).length);
     assert.equal(isCtasRequest(req), false);
   });
