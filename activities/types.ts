@@ -33,6 +33,8 @@ export interface HourCounts {
 
 export interface ValidationResult extends QueryOutcome {
   counts: HourCounts;
+  /** Top-level fields of raw JSON objects outside the data contract, sorted (schema drift). */
+  unknownFields: string[];
 }
 
 export interface PublishInput {

@@ -44,7 +44,14 @@ export function makeValidateStaging(deps: ActivityDeps) {
       }
       return n;
     };
+    const unknown = row?.unknown_fields;
+    if (!Array.isArray(unknown)) {
+      throw new PipelineError('QueryFailed', `validation query ${done.queryId} returned no 'unknown_fields' list (got ${String(unknown)})`, {
+        retryable: false,
+      });
+    }
     return {
+      unknownFields: unknown.map(String).sort(),
       counts: {
         rawLines: count('raw_lines'),
         curatedRows: count('curated_rows'),

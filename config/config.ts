@@ -38,6 +38,9 @@ const envSchema = z.object({
   CLICKSTREAM_RAW_TABLE: identifier('raw table').default('clickstream_events'),
   CLICKSTREAM_CURATED_TABLE: identifier('curated table').default(DEFAULT_CURATED_TABLE),
   CLICKSTREAM_DUCKDB_THREADS: intIn(1, 256).default(2),
+  // Engine queries in flight per worker process: live hours have their own slots, so a backfill never starves them.
+  CLICKSTREAM_ENGINE_SLOTS_LIVE: intIn(1, 256).default(2),
+  CLICKSTREAM_ENGINE_SLOTS_BACKFILL: intIn(1, 256).default(4),
   CLICKSTREAM_QUERY_POLL_INITIAL_MS: intIn(10, 60_000).default(50),
   // Capped below the polled-query heartbeat timeout (15 s): a poll is also the heartbeat.
   CLICKSTREAM_QUERY_POLL_MAX_MS: intIn(10, 10_000).default(5_000),
@@ -64,7 +67,7 @@ export interface PipelineConfig {
   backend: 'local' | 'aws';
   lake: { dir: string; catalogDir: string; bucket: string; rawPrefix: string; curatedPrefix: string };
   tables: { database: string; raw: string; curated: string };
-  engine: { threads: number; poll: PollPolicy };
+  engine: { threads: number; poll: PollPolicy; slots: { live: number; backfill: number } };
   rawWait: { timeoutSeconds: number; recheckSeconds: number };
   temporal: { address: string; namespace: string; taskQueue: string; uiPort: number };
   schedule: { minuteOffset: number };
@@ -118,6 +121,7 @@ export function loadConfig(
     tables: { database: e.CLICKSTREAM_DATABASE, raw: e.CLICKSTREAM_RAW_TABLE, curated: e.CLICKSTREAM_CURATED_TABLE },
     engine: {
       threads: e.CLICKSTREAM_DUCKDB_THREADS,
+      slots: { live: e.CLICKSTREAM_ENGINE_SLOTS_LIVE, backfill: e.CLICKSTREAM_ENGINE_SLOTS_BACKFILL },
       poll: {
         initialMs: e.CLICKSTREAM_QUERY_POLL_INITIAL_MS,
         maxMs: e.CLICKSTREAM_QUERY_POLL_MAX_MS,

@@ -16,6 +16,13 @@ export const WORKFLOW_TYPES = {
   backfill: 'backfillWorkflow',
 } as const;
 
+export type EnginePriority = 'live' | 'backfill';
+
+/** The task queue whose worker slots bound engine queries of one priority (see workers/createPipelineWorker.ts). */
+export function engineTaskQueue(baseQueue: string, priority: EnginePriority): string {
+  return `${baseQueue}-engine-${priority}`;
+}
+
 /** A backfill's ID names its range, so re-submitting the same backfill collides instead of running twice. */
 export function backfillWorkflowId(table: string, from: Hour, to: Hour): string {
   return `clickstream-backfill:${table}:${formatHour(from)}..${formatHour(to)}`;

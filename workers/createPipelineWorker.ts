@@ -1,16 +1,51 @@
 /**
- * Builds a Worker for the pipeline from config: backend (ports) -> activities -> Worker.
+ * Builds the pipeline's workers from config: backend (ports) -> activities -> Workers.
  * Shared by the worker entry point, `npm start` and the tests, so all three run the same wiring.
+ *
+ * Engine queries (curation, validation) run on two extra task queues with their own slot
+ * limits: `<queue>-engine-live` for scheduled and operator-run hours, `<queue>-engine-backfill`
+ * for backfill children. A saturating backfill fills only its own slots, so a live hour always
+ * finds one of the live slots; when a queue's slots are all busy, further queries wait in that
+ * queue (pending, not failed) until a slot frees. Bound per deployment = slots x worker processes.
  */
 import * as path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { HourRunHistory } from '../activities/deps';
 import type { PipelineConfig } from '../config/config';
+import { engineTaskQueue } from '../core/ids';
 import { ensureTables } from '../lake/createBackend';
 import type { LakeBackend } from '../lake/ports';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '..', 'workflows', 'index.ts');
+
+/** The main worker plus the two engine-slot workers, run and stopped together. */
+export class PipelineWorker {
+  constructor(readonly workers: Worker[]) {}
+
+  /** Runs until shutdown() or a signal (the SDK turns SIGINT/SIGTERM into shutdown). */
+  async run(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.run()));
+  }
+
+  shutdown(): void {
+    for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
+  }
+
+  /** Runs the workers while `body` runs, then shuts them down and waits for them. */
+  async runUntil<T>(body: () => Promise<T>): Promise<T> {
+    const running = this.run();
+    let failed: unknown;
+    running.catch((err) => (failed = err));
+    try {
+      return await body();
+    } finally {
+      this.shutdown();
+      await running.catch(() => undefined);
+      if (failed) throw failed;
+    }
+  }
+}
 
 export async function createPipelineWorker(opts: {
   config: PipelineConfig;
@@ -22,7 +57,7 @@ export async function createPipelineWorker(opts: {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Extra worker options, e.g. shutdownGraceTime in tests. */
   workerOptions?: Partial<WorkerOptions>;
-}): Promise<Worker> {
+}): Promise<PipelineWorker> {
   const { config, backend } = opts;
   await ensureTables(backend, config);
   const activities = createActivities({
@@ -32,15 +67,25 @@ export async function createPipelineWorker(opts: {
     poll: config.engine.poll,
     runs: opts.runs,
   });
-  return Worker.create({
+  const common = {
     connection: opts.connection,
     namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
     activities,
     // Cancellation reaches an activity only in a heartbeat response; the default throttle (0.8 x
     // heartbeatTimeout) would leave a cancelled query running for many seconds.
     maxHeartbeatThrottleInterval: '2 seconds',
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...opts.workerOptions,
+  } satisfies Partial<WorkerOptions>;
+  const main = await Worker.create({
+    ...common,
+    taskQueue: config.temporal.taskQueue,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
+  const engineWorker = (priority: 'live' | 'backfill', slots: number) =>
+    Worker.create({
+      ...common,
+      taskQueue: engineTaskQueue(config.temporal.taskQueue, priority),
+      maxConcurrentActivityTaskExecutions: slots,
+    });
+  return new PipelineWorker([main, await engineWorker('live', config.engine.slots.live), await engineWorker('backfill', config.engine.slots.backfill)]);
 }

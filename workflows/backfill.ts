@@ -190,7 +190,7 @@ export async function backfillWorkflow(input: BackfillInput, carried?: BackfillS
     try {
       const child = await startChild(hourlyPipelineWorkflow, {
         workflowId: hourWorkflowId(settings.table, parseHour(hour)),
-        args: [{ hour, rawWait: settings.rawWait }],
+        args: [{ hour, rawWait: settings.rawWait, priority: 'backfill' }],
         // A finished hour may be run again by a later backfill; a running one is never joined twice.
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       });

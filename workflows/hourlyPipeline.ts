@@ -3,22 +3,30 @@
  * Deterministic orchestration only: no I/O, no Node builtins. The clock used is the workflow's
  * own (Temporal replaces Date in the workflow sandbox, so replays see the same times).
  */
-import { ApplicationFailure, isCancellation, proxyActivities, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, log, proxyActivities, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities';
 import { HourFormatError, parsePastHour } from '../core/hours';
+import { engineTaskQueue, type EnginePriority } from '../core/ids';
 import { SA_HOUR, SA_KIND, SA_STATUS } from '../core/searchAttributes';
 import { polledQuery, quickLakeCall, validationQuery } from './activityProfiles';
 import type { HourlyPipelineInput, HourReport, RawWaitSettings } from './types';
 
 const lake = proxyActivities<PipelineActivities>(quickLakeCall);
-const curation = proxyActivities<PipelineActivities>(polledQuery);
-const validation = proxyActivities<PipelineActivities>(validationQuery);
+
+/** Engine steps go to the slot-limited task queue of the hour's priority (live or backfill). */
+function engineActivities(priority: EnginePriority) {
+  const taskQueue = engineTaskQueue(workflowInfo().taskQueue, priority);
+  return {
+    curation: proxyActivities<PipelineActivities>({ ...polledQuery, taskQueue }),
+    validation: proxyActivities<PipelineActivities>({ ...validationQuery, taskQueue }),
+  };
+}
 
 export const DEFAULT_RAW_WAIT: RawWaitSettings = { timeoutSeconds: 2 * 3600, recheckSeconds: 300 };
 
 /** Processes one raw hour into a published, validated curated partition and returns its report. */
 export async function hourlyPipelineWorkflow(input: HourlyPipelineInput): Promise<HourReport> {
-  const { hour, rawWait } = validateInput(input);
+  const { hour, rawWait, priority } = validateInput(input);
   // Findable in the UI list by hour and outcome (registered by client/searchAttributes.ts).
   upsertSearchAttributes([
     { key: SA_KIND, value: 'hour' },
@@ -26,7 +34,7 @@ export async function hourlyPipelineWorkflow(input: HourlyPipelineInput): Promis
     { key: SA_STATUS, value: 'running' },
   ]);
   try {
-    const report = await runHour(hour, rawWait);
+    const report = await runHour(hour, rawWait, priority);
     upsertSearchAttributes([{ key: SA_STATUS, value: 'published' }]);
     return report;
   } catch (err) {
@@ -35,7 +43,8 @@ export async function hourlyPipelineWorkflow(input: HourlyPipelineInput): Promis
   }
 }
 
-async function runHour(hour: string, rawWait: RawWaitSettings): Promise<HourReport> {
+async function runHour(hour: string, rawWait: RawWaitSettings, priority: EnginePriority): Promise<HourReport> {
+  const { curation, validation } = engineActivities(priority);
   const { workflowId, runId } = workflowInfo();
   const startedAt = Date.now();
   const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
@@ -54,6 +63,10 @@ async function runHour(hour: string, rawWait: RawWaitSettings): Promise<HourRepo
   );
 
   const { rawLines, curatedRows, rejected, duplicates } = validated.counts;
+  if (validated.unknownFields.length > 0) {
+    // Schema drift is not an error (the data contract allows extra fields), but it is never silent.
+    log.warn('raw events carry fields outside the data contract', { hour, unknownFields: validated.unknownFields });
+  }
   const accounted = curatedRows + rejected + duplicates;
   if (rawLines !== accounted) {
     throw ApplicationFailure.nonRetryable(
@@ -77,6 +90,7 @@ async function runHour(hour: string, rawWait: RawWaitSettings): Promise<HourRepo
         curated_rows: String(curatedRows),
         rejected: String(rejected),
         duplicates: String(duplicates),
+        unknown_fields: validated.unknownFields.join(','),
         curate_query_id: staging.queryId,
         validate_query_id: validated.queryId,
         workflow_id: workflowId,
@@ -88,7 +102,7 @@ async function runHour(hour: string, rawWait: RawWaitSettings): Promise<HourRepo
 
   const { files: _files, ...rawSummary } = manifest;
   const { stagingLocation, ...curateQuery } = staging;
-  const { counts, ...validateQuery } = validated;
+  const { counts, unknownFields, ...validateQuery } = validated;
   return {
     hour,
     workflowId,
@@ -96,6 +110,7 @@ async function runHour(hour: string, rawWait: RawWaitSettings): Promise<HourRepo
     status: 'published',
     raw: { ...rawSummary, rawWaitChecks: checks },
     counts,
+    schemaDrift: { unknownFields },
     location: stagingLocation,
     publish: published,
     queries: { curate: curateQuery, validate: validateQuery },
@@ -124,7 +139,7 @@ async function waitForRawHour(hour: string, wait: RawWaitSettings) {
 }
 
 /** Rejects bad input before any activity runs, naming the field and the accepted form. */
-function validateInput(input: HourlyPipelineInput): { hour: string; rawWait: RawWaitSettings } {
+function validateInput(input: HourlyPipelineInput): { hour: string; rawWait: RawWaitSettings; priority: EnginePriority } {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw ApplicationFailure.nonRetryable(
       `workflow input must be a JSON object like {"hour": "2024-03-01T07"}; got ${JSON.stringify(input)}`,
@@ -148,5 +163,11 @@ function validateInput(input: HourlyPipelineInput): { hour: string; rawWait: Raw
       );
     }
   }
-  return { hour: input.hour, rawWait };
+  const priority = input.priority ?? 'live';
+  if (priority !== 'live' && priority !== 'backfill') {
+    throw ApplicationFailure.nonRetryable(`input.priority must be "live" or "backfill"; got ${JSON.stringify(input.priority)}`, 'InvalidInput', {
+      field: 'priority',
+    });
+  }
+  return { hour: input.hour, rawWait, priority };
 }

@@ -13,6 +13,8 @@ export interface HourlyPipelineInput {
   hour: string;
   /** Defaults to 2h / 5 min; starters pass the configured values. */
   rawWait?: RawWaitSettings;
+  /** Which engine slots the hour's queries use: 'live' (default) or 'backfill'. */
+  priority?: 'live' | 'backfill';
 }
 
 export interface ScheduledHourInput {
@@ -28,6 +30,8 @@ export interface HourReport {
   status: 'published';
   raw: Omit<RawManifest, 'files'> & { rawWaitChecks: number };
   counts: HourCounts;
+  /** Top-level raw fields outside the data contract seen this hour (schema drift), sorted. */
+  schemaDrift: { unknownFields: string[] };
   location: string;
   publish: PublishResult;
   queries: { curate: QueryOutcome; validate: QueryOutcome };

@@ -1,9 +1,8 @@
 /** Runs a real pipeline worker on the shared dev server for the duration of a test body. */
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { Worker } from '@temporalio/worker';
 import { temporalHourRunHistory } from '../../client/hourRunHistory';
 import type { LakeBackend } from '../../lake/ports';
-import { createPipelineWorker, WORKFLOWS_PATH } from '../../workers/createPipelineWorker';
+import { createPipelineWorker, WORKFLOWS_PATH, type PipelineWorker } from '../../workers/createPipelineWorker';
 import type { TestLake } from './testLake';
 import { testTemporal } from './temporalServer';
 
@@ -15,7 +14,7 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
-export async function makeWorker(lake: TestLake, backend: LakeBackend = lake.backend): Promise<Worker> {
+export async function makeWorker(lake: TestLake, backend: LakeBackend = lake.backend): Promise<PipelineWorker> {
   const t = await testTemporal();
   return createPipelineWorker({
     config: lake.config,

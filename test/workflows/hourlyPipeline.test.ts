@@ -21,6 +21,7 @@ describe('hourly pipeline on the embedded default (real dev server, DuckDB, lake
     const report = await withWorker(lake, async () => (await startHour(client, lake.config, '2024-03-01T07')).result());
 
     assert.deepEqual(report.counts, raw.expected);
+    assert.deepEqual(report.schemaDrift.unknownFields, [], 'generated events follow the contract');
     assert.equal(report.counts.rawLines, report.counts.curatedRows + report.counts.rejected + report.counts.duplicates);
     assert.equal(report.raw.objects, 3);
     assert.ok(report.bytesRead.curation > 0 && report.bytesRead.curation === report.raw.bytes);
@@ -41,5 +42,22 @@ describe('hourly pipeline on the embedded default (real dev server, DuckDB, lake
     assert.equal(curated?.parameters.workflow_id, 'clickstream-hour:clickstream_events_curated:2024-03-01T07');
     const rawPart = await rawPartition(lake, '2024-03-01T07');
     assert.match(rawPart!.location, /raw\/clickstream\/year=2024\/month=03\/day=01\/hour=07\/$/);
+  });
+
+  it('reports schema drift: unknown top-level fields are listed in the report and the lineage, not silently ignored', async () => {
+    const { client } = await testTemporal();
+    const base = { event_time: '2024-03-01T08:05:00Z', user_id: 'u1', session_id: 's1', event_type: 'click', page_url: '/', referrer: '', user_agent: 'ua', properties: {} };
+    await makeRawHour(lake, {
+      hour: '2024-03-01T08',
+      lines: [
+        JSON.stringify({ ...base, event_id: 'e1' }),
+        JSON.stringify({ ...base, event_id: 'e2', ab_test: 'B', geo: { country: 'DE' } }),
+        JSON.stringify({ ...base, event_id: 'e3', ab_test: 'A' }),
+      ],
+    });
+    const report = await withWorker(lake, async () => (await startHour(client, lake.config, '2024-03-01T08')).result());
+    assert.deepEqual(report.schemaDrift.unknownFields, ['ab_test', 'geo']);
+    assert.equal(report.counts.curatedRows, 3, 'drift is reported, the rows are still curated');
+    assert.equal((await curatedPartition(lake, '2024-03-01T08'))?.parameters.unknown_fields, 'ab_test,geo');
   });
 });
