@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { PipelineError } from '../core/errors';
 import { DEFAULT_CURATED_TABLE, DEFAULT_TASK_QUEUE } from '../core/ids';
+import { parseAwsSettings, type AwsSettings } from '../lake/aws/awsSettings';
 
 // Identifiers reach SQL and paths, so they are held to strict patterns; anything else is refused.
 const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,127}$/;
@@ -71,6 +72,8 @@ export interface PipelineConfig {
   rawWait: { timeoutSeconds: number; recheckSeconds: number };
   temporal: { address: string; namespace: string; taskQueue: string; uiPort: number };
   schedule: { minuteOffset: number };
+  /** CLICKSTREAM_AWS_* settings (lake/aws/awsSettings.ts); read only by the aws backend. */
+  aws: AwsSettings;
 }
 
 /**
@@ -88,7 +91,8 @@ export function loadConfig(
   }
   const problems: string[] = [];
   for (const name of Object.keys(env)) {
-    if (name.startsWith('CLICKSTREAM_') && !(CONFIG_ENV_NAMES as string[]).includes(name) && !IGNORED_ENV.has(name)) {
+    // CLICKSTREAM_AWS_* are checked (unknown ones too) by parseAwsSettings below.
+    if (name.startsWith('CLICKSTREAM_') && !name.startsWith('CLICKSTREAM_AWS_') && !(CONFIG_ENV_NAMES as string[]).includes(name) && !IGNORED_ENV.has(name)) {
       problems.push(`${name}: unknown setting; known ones are ${CONFIG_ENV_NAMES.filter((n) => n.startsWith('CLICKSTREAM_')).join(', ')}`);
     }
   }
@@ -102,7 +106,9 @@ export function loadConfig(
   if (parsed.success && parsed.data.CLICKSTREAM_QUERY_POLL_MAX_MS < parsed.data.CLICKSTREAM_QUERY_POLL_INITIAL_MS) {
     problems.push('CLICKSTREAM_QUERY_POLL_MAX_MS: must be >= CLICKSTREAM_QUERY_POLL_INITIAL_MS');
   }
-  if (problems.length > 0 || !parsed.success) {
+  const aws = parseAwsSettings(env);
+  if (!aws.ok) problems.push(...aws.problems);
+  if (problems.length > 0 || !parsed.success || !aws.ok) {
     throw new PipelineError('ConfigInvalid', `Invalid configuration:\n  - ${problems.join('\n  - ')}`, {
       details: { problems },
     });
@@ -136,6 +142,7 @@ export function loadConfig(
       uiPort: e.CLICKSTREAM_TEMPORAL_UI_PORT,
     },
     schedule: { minuteOffset: e.CLICKSTREAM_SCHEDULE_MINUTE },
+    aws: aws.settings,
   };
 }
 

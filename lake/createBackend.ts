@@ -1,7 +1,7 @@
 /** Picks and wires the backend named by config. The default is the embedded local one. */
 import { promises as fs } from 'node:fs';
 import type { PipelineConfig } from '../config/config';
-import { PipelineError } from '../core/errors';
+import { createAwsBackend, ensureRejectedLinesView } from './aws/createAwsBackend';
 import { curatedTableDef, rawTableDef } from './tableDefinitions';
 import { DuckDbQueryEngine } from './local/duckdbEngine';
 import { duckdbStatements } from './local/duckdbStatements';
@@ -24,11 +24,8 @@ export async function createLocalBackend(config: PipelineConfig, opts: { createL
 }
 
 export async function createBackend(config: PipelineConfig, opts: { createLakeDir?: boolean } = {}): Promise<LakeBackend> {
-  if (config.backend === 'local') return createLocalBackend(config, opts);
-  throw new PipelineError(
-    'ConfigInvalid',
-    `CLICKSTREAM_BACKEND=aws is not available in this build yet; use CLICKSTREAM_BACKEND=local (the default)`,
-  );
+  if (config.backend === 'aws') return createAwsBackend(config);
+  return createLocalBackend(config, opts);
 }
 
 /** Creates the database and both tables if absent (idempotent); run by every worker at start-up. */
@@ -36,4 +33,11 @@ export async function ensureTables(backend: LakeBackend, config: PipelineConfig)
   const { database, raw, curated } = config.tables;
   await backend.catalog.ensureTable(rawTableDef(config.lake, database, raw));
   await backend.catalog.ensureTable(curatedTableDef(config.lake, database, curated));
+}
+
+/** Everything a worker needs in the catalog before it takes work: the tables, and on Athena the rejected-lines view. */
+export async function bootstrapCatalog(backend: LakeBackend, config: PipelineConfig): Promise<void> {
+  await ensureTables(backend, config);
+  // Athena needs its view created by a query; the local backend loads its rejected table on demand.
+  if (config.backend === 'aws') await ensureRejectedLinesView(backend, config.tables, config.engine.poll);
 }

@@ -14,7 +14,7 @@ import { createActivities } from '../activities';
 import type { HourRunHistory } from '../activities/deps';
 import type { PipelineConfig } from '../config/config';
 import { engineTaskQueue } from '../core/ids';
-import { ensureTables } from '../lake/createBackend';
+import { bootstrapCatalog } from '../lake/createBackend';
 import type { LakeBackend } from '../lake/ports';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '..', 'workflows', 'index.ts');
@@ -26,6 +26,11 @@ export class PipelineWorker {
   /** Runs until shutdown() or a signal (the SDK turns SIGINT/SIGTERM into shutdown). */
   async run(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.run()));
+  }
+
+  /** The main worker's state (the engine workers follow it). */
+  getState() {
+    return this.workers[0]!.getState();
   }
 
   shutdown(): void {
@@ -59,7 +64,7 @@ export async function createPipelineWorker(opts: {
   workerOptions?: Partial<WorkerOptions>;
 }): Promise<PipelineWorker> {
   const { config, backend } = opts;
-  await ensureTables(backend, config);
+  await bootstrapCatalog(backend, config);
   const activities = createActivities({
     backend,
     layout: config.lake,
