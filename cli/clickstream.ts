@@ -8,8 +8,12 @@ import { startHour } from '../client/hourlyStarter';
 import { PipelineError } from '../core/errors';
 import { runWorker } from '../workers/worker';
 import { addConfigFlags, configFromFlags, configOverridesFromFlags } from './configFlags';
+import { registerBackfillCommands } from './commands/backfill';
 import { generateCommand } from './commands/generate';
+import { registerPartitionsCommand } from './commands/partitions';
 import { queryCommand } from './commands/query';
+import { registerReconcileCommand } from './commands/reconcile';
+import { registerScheduleCommands } from './commands/schedule';
 import { formatReport } from './formatReport';
 import { hourArg } from './parseArgs';
 
@@ -21,6 +25,7 @@ function buildProgram(): Command {
   addConfigFlags(program);
   const config = () => configFromFlags(program.opts());
   const out = (line: string) => console.log(line);
+  const io = { out, err: (line: string) => console.error(line) };
 
   program
     .command('generate')
@@ -73,6 +78,11 @@ function buildProgram(): Command {
       if (o.json) for (const r of rows) out(JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? Number(v) : v)));
       else console.table(rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]))));
     });
+
+  registerScheduleCommands(program, config, io);
+  registerBackfillCommands(program, config, io);
+  registerReconcileCommand(program, config, io);
+  registerPartitionsCommand(program, config, io);
 
   return program;
 }
