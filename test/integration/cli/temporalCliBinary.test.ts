@@ -127,7 +127,7 @@ describe('the real temporal CLI binary steers a backfill', () => {
       assert.equal(result.succeeded, hours.length);
 
       // A second backfill over another range, cancelled with the plain temporal CLI.
-      const more = range('2024-09-03T00', '2024-09-03T03');
+      const more = range('2024-09-03T00', '2024-09-03T09');
       await seed(lake, more);
       const other = await startBackfill(client, lake.config, { from: more[0]!, to: more.at(-1)!, concurrency: 1 });
       await waitFor(() => other.query(progressQuery), (p) => p.running === 1 || p.succeeded > 0, 'a child running');
