@@ -47,7 +47,7 @@ const PLAN_CHUNK_HOURS = 168;
 const MAX_HISTORY_BUDGET = 3_000;
 const MIN_HISTORY_BUDGET = 200;
 /** A deferred hour (its ID held by a scheduled run) is retried after this long. */
-const DEFERRED_RETRY_MS = 30_000;
+const DEFERRED_RETRY_MS = 10_000;
 const BACKFILL_RAW_WAIT: RawWaitSettings = { timeoutSeconds: 0, recheckSeconds: 1 };
 const MODES: BackfillMode[] = ['missing', 'failed', 'all', 'changed'];
 
