@@ -25,7 +25,15 @@ export class PipelineWorker {
 
   /** Runs until shutdown() or a signal (the SDK turns SIGINT/SIGTERM into shutdown). */
   async run(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.run()));
+    const runs = this.workers.map((w) => w.run());
+    try {
+      await Promise.all(runs);
+    } catch (err) {
+      // One failed worker must not leave the others polling a server the caller is about to close.
+      this.shutdown();
+      await Promise.allSettled(runs);
+      throw err;
+    }
   }
 
   /** The main worker's state (the engine workers follow it). */
