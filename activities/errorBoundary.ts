@@ -14,14 +14,19 @@ export function toActivityFailure(err: unknown): unknown {
     return ApplicationFailure.create({ message: err.message, type: 'InvalidInput', nonRetryable: true, cause: err });
   }
   if (err instanceof PipelineError) {
-    const failure = ApplicationFailure.create({
+    const nonRetryable = !isRetryable(err);
+    // A server's retry hint (throttling: Retry-After, kept by lake/aws/classifyAwsError.ts) replaces
+    // the policy's next backoff for this one retry; attempts and timeouts still bound the retries.
+    const hint = err.details.retryAfterMs;
+    const nextRetryDelay = !nonRetryable && typeof hint === 'number' && Number.isFinite(hint) && hint > 0 ? Math.ceil(hint) : undefined;
+    return ApplicationFailure.create({
       message: err.message,
       type: err.type,
-      nonRetryable: !isRetryable(err),
+      nonRetryable,
       details: [err.details],
       cause: err,
+      nextRetryDelay,
     });
-    return failure;
   }
   return err; // unknown errors stay retryable; the activity's retry policy bounds them
 }

@@ -25,6 +25,21 @@ describe('activities/errorBoundary', () => {
       assert.deepEqual(failure.details, [{}]);
     });
 
+    it("passes a throttling error's retry hint (details.retryAfterMs) as the next retry delay", () => {
+      const throttled = toActivityFailure(new PipelineError('Throttled', 'Rate exceeded', { details: { retryAfterMs: 7000 } })) as ApplicationFailure;
+      assert.equal(throttled.nonRetryable, false);
+      assert.equal(throttled.nextRetryDelay, 7000);
+      assert.deepEqual(throttled.details, [{ retryAfterMs: 7000 }]);
+      // Fractions round up (never retry before the server asked), and a hint on a non-retryable error is moot.
+      assert.equal((toActivityFailure(new PipelineError('TransientBackend', 'busy', { details: { retryAfterMs: 1500.2 } })) as ApplicationFailure).nextRetryDelay, 1501);
+      assert.equal((toActivityFailure(new PipelineError('AccessDenied', 'denied', { details: { retryAfterMs: 7000 } })) as ApplicationFailure).nextRetryDelay, undefined);
+      // No hint, or one that is not a positive number: the retry policy's own backoff.
+      for (const retryAfterMs of [undefined, 0, -5, Number.NaN, Number.POSITIVE_INFINITY, '7000']) {
+        const f = toActivityFailure(new PipelineError('Throttled', 'slow down', { details: retryAfterMs === undefined ? {} : { retryAfterMs } })) as ApplicationFailure;
+        assert.equal(f.nextRetryDelay, undefined, `retryAfterMs ${String(retryAfterMs)}`);
+      }
+    });
+
     it('honours the retryable override', () => {
       const nonRetryable = toActivityFailure(new PipelineError('QueryFailed', 'syntax', { retryable: false })) as ApplicationFailure;
       assert.equal(nonRetryable.type, 'QueryFailed');
