@@ -61,6 +61,21 @@ export async function runDoctor(
   return { ok: checks.every((c) => c.ok), checks };
 }
 
+/**
+ * `clickstream doctor`, ready to register: runs every check, prints the report line by line, and
+ * returns the process exit code, 0 when every check passed and 1 otherwise. Config problems never
+ * get this far: loadConfig has already rejected them with one error listing each.
+ */
+export async function doctorCommand(
+  config: PipelineConfig & { aws?: AwsSettings },
+  out: (line: string) => void = (line) => console.log(line),
+  opts: DoctorOptions = {},
+): Promise<number> {
+  const result = await runDoctor(config, opts);
+  for (const line of formatDoctorReport(result).split('\n')) out(line);
+  return result.ok ? 0 : 1;
+}
+
 /** The report as the CLI prints it: one PASS/FAIL line per check, the fix under each failure. */
 export function formatDoctorReport(result: { ok: boolean; checks: DoctorCheck[] }): string {
   const lines = result.checks.flatMap((c) => (c.ok ? [`PASS ${c.name}: ${c.detail}`] : [`FAIL ${c.name}: ${c.detail}`, `     fix: ${c.fix}`]));

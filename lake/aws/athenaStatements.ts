@@ -1,12 +1,13 @@
 /**
  * Athena statements for the pipeline steps, loaded from sql/athena/. Curation is a CTAS into the
- * run's staging folder; validation reads the raw hour once and counts the staging table.
+ * run's staging folder; validation reads the raw hour once and counts the staging table. Both
+ * select from the classified-lines view, created at bootstrap with the rejected-lines view.
  */
 import { PARTITION_KEYS } from '../../core/hours';
 import { parseS3Uri } from '../../core/locations';
 import type { QueryParam, QueryRequest, StatementBuilder } from '../ports';
 import { loadAthenaSql } from './athenaSql';
-import { rawLinesTableName, stagingTableName } from './glueTables';
+import { classifiedLinesViewName, rawLinesTableName, rejectedLinesViewName, stagingTableName } from './glueTables';
 
 export interface AthenaTables {
   database: string;
@@ -39,7 +40,7 @@ function hourParams(partition: Record<string, string>, rawFiles: string[]): Reco
 export function createAthenaStatements(tables: AthenaTables): StatementBuilder {
   const identifiers = (stagingLocation: string) => ({
     database: tables.database,
-    raw_lines_table: rawLinesTableName(tables.raw),
+    classified_view: classifiedLinesViewName(tables.raw),
     staging_table: stagingTableName(tables.curated, stagingLocation),
   });
   return {
@@ -63,11 +64,19 @@ export function createAthenaStatements(tables: AthenaTables): StatementBuilder {
   };
 }
 
-/** The statement that creates (or replaces) the rejected-lines view; run once at bootstrap. */
-export function rejectedLinesViewSql(tables: AthenaTables): string {
-  return loadAthenaSql('create_rejected_lines_view', {
+/**
+ * The bootstrap statements, in order: the classified-lines view over the raw `_lines` table, then
+ * the rejected-lines view over it (Athena checks a view's references when it is created).
+ */
+export function athenaViewStatements(tables: AthenaTables): { view: string; sql: string }[] {
+  const ids = {
     database: tables.database,
     raw_lines_table: rawLinesTableName(tables.raw),
-    rejected_view: `${tables.raw.slice(0, 119)}_rejected`,
-  });
+    classified_view: classifiedLinesViewName(tables.raw),
+    rejected_view: rejectedLinesViewName(tables.raw),
+  };
+  return [
+    { view: ids.classified_view, sql: loadAthenaSql('create_classified_lines_view', ids) },
+    { view: ids.rejected_view, sql: loadAthenaSql('create_rejected_lines_view', ids) },
+  ];
 }

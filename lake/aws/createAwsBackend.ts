@@ -21,7 +21,7 @@ import type { PipelineConfig } from '../../config/config';
 import { PipelineError } from '../../core/errors';
 import type { LakeBackend, PartitionDef } from '../ports';
 import { AthenaQueryEngine } from './athenaEngine';
-import { createAthenaStatements, rejectedLinesViewSql } from './athenaStatements';
+import { athenaViewStatements, createAthenaStatements } from './athenaStatements';
 import { createAwsClients, destroyAwsClients, type AwsClients } from './awsClients';
 import { defaultAwsSettings, type AwsSettings } from './awsSettings';
 import { GlueCatalog } from './glueCatalog';
@@ -84,29 +84,54 @@ export async function createAwsBackend(
   };
 }
 
+export interface ViewCreated {
+  view: string;
+  queryId: string;
+  statusCalls: number;
+}
+
 /**
- * Creates or replaces the rejected-lines view (an Athena statement: Glue cannot store a Trino view
- * definition by itself). Run once at bootstrap, outside any activity, so it polls on its own.
- * The token is a hash of the statement: re-running the same bootstrap reattaches to the same query.
+ * Creates or replaces the Athena views, in order: the classified-lines view that curation,
+ * validation and the rejected-lines view select from, then the rejected-lines view (Glue cannot
+ * store a Trino view definition by itself; it takes an Athena statement). Run at every worker
+ * start, before the worker takes work, so the views always match the worker's sql/athena files.
+ * Outside any activity, so it polls on its own. Each token is a hash of its statement: re-running
+ * the same bootstrap reattaches to the same query.
  */
-export async function ensureRejectedLinesView(
+export async function ensureAthenaViews(
   backend: Pick<LakeBackend, 'engine'>,
   tables: { database: string; raw: string; curated: string },
   poll: { initialMs: number; maxMs: number; multiplier: number },
   maxPolls = 200,
-): Promise<{ queryId: string; statusCalls: number }> {
-  const sql = rejectedLinesViewSql(tables);
-  const queryId = await backend.engine.start({ sql, params: {}, idempotencyToken: createHash('sha256').update(sql).digest('hex') });
+): Promise<ViewCreated[]> {
+  const created: ViewCreated[] = [];
+  for (const { view, sql } of athenaViewStatements(tables)) {
+    const queryId = await backend.engine.start({ sql, params: {}, idempotencyToken: createHash('sha256').update(sql).digest('hex') });
+    created.push({ view, queryId, statusCalls: await waitForBootstrapQuery(backend, view, queryId, poll, maxPolls) });
+  }
+  return created;
+}
+
+/** The name lake/createBackend.ts bootstraps with; the rejected-lines view needs the classified one, so both are ensured. */
+export const ensureRejectedLinesView = ensureAthenaViews;
+
+async function waitForBootstrapQuery(
+  backend: Pick<LakeBackend, 'engine'>,
+  view: string,
+  queryId: string,
+  poll: { initialMs: number; maxMs: number; multiplier: number },
+  maxPolls: number,
+): Promise<number> {
   for (let n = 0; n < maxPolls; n++) {
     const status = await backend.engine.status(queryId);
-    if (status.state === 'SUCCEEDED') return { queryId, statusCalls: n + 1 };
+    if (status.state === 'SUCCEEDED') return n + 1;
     if (status.state === 'FAILED' || status.state === 'CANCELLED') {
-      throw new PipelineError('QueryFailed', `creating the rejected-lines view failed (query ${queryId}): ${status.reason ?? status.state}`, {
-        details: { queryId },
+      throw new PipelineError('QueryFailed', `creating the Athena view ${view} failed (query ${queryId}): ${status.reason ?? status.state}`, {
+        details: { queryId, view },
         retryable: status.retryable,
       });
     }
     await new Promise((r) => setTimeout(r, Math.min(poll.maxMs, poll.initialMs * Math.pow(poll.multiplier, n))));
   }
-  throw new PipelineError('TransientBackend', `creating the rejected-lines view did not finish within ${maxPolls} polls (query ${queryId})`);
+  throw new PipelineError('TransientBackend', `creating the Athena view ${view} did not finish within ${maxPolls} polls (query ${queryId})`);
 }

@@ -75,6 +75,16 @@ export function rawLinesTableName(rawTable: string): string {
   return `${rawTable.slice(0, 122)}_lines`;
 }
 
+/** '<raw>_classified': the Athena view of classified raw lines that curation, validation and the rejected view select from. */
+export function classifiedLinesViewName(rawTable: string): string {
+  return `${rawTable.slice(0, 117)}_classified`;
+}
+
+/** '<raw>_rejected': the Athena view of every raw line curation did not keep, with its reason. */
+export function rejectedLinesViewName(rawTable: string): string {
+  return `${rawTable.slice(0, 119)}_rejected`;
+}
+
 /** The raw table's `_lines` companion: same location and partition keys, projected partitions. */
 export function rawLinesTableDef(raw: TableDef): TableDef {
   const template = `${raw.location}${raw.partitionKeys.map((k) => `${k}=\${${k}}`).join('/')}/`;

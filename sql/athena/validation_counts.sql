@@ -1,81 +1,30 @@
 -- The accounting behind the invariant raw_lines = curated_rows + rejected + duplicates, plus the
--- hour's schema drift (top-level fields outside the data contract). One scan of the raw hour;
--- curated_rows is a count(*) of the staging table, which Athena answers from the Parquet footers
--- without reading the data. unknown_fields is JSON so it comes back as a list, not as text.
+-- hour's schema drift (top-level fields outside the data contract). One scan of the raw hour,
+-- through the classified-lines view (create_classified_lines_view.sql); curated_rows is a
+-- count(*) of the staging table, which Athena answers from the Parquet footers without reading
+-- the data. unknown_fields is JSON so it comes back as a list, not as text.
+-- duplicates is every valid line beyond the first of its event_id, counted without curation's
+-- ranking: whichever copy curation kept, it must have kept exactly one per event_id.
 -- Parameters, in order: year, month, day, hour, the manifest's files as a JSON array of s3:// URIs.
-WITH raw_lines AS (
-  -- Exactly the manifest's files of one hour: the partition values prune, "$path" pins the files.
-  SELECT "$path" AS source_file, line, year, month, day, hour
-  FROM {{database}}.{{raw_lines_table}}
+WITH hour_lines AS (
+  -- Exactly the manifest's files of one hour: the partition values prune, source_file ("$path") pins the files.
+  SELECT reject_reason, event_id, top_level_fields
+  FROM {{database}}.{{classified_view}}
   WHERE year = ? AND month = ? AND day = ? AND hour = ?
-    AND contains(CAST(json_parse(?) AS ARRAY(VARCHAR)), "$path")
+    AND contains(CAST(json_parse(?) AS ARRAY(VARCHAR)), source_file)
 ),
--- classification:begin (this block is identical in curate_hour, validation_counts and create_rejected_lines_view; a unit test checks)
--- A UTF-8 byte-order mark and a trailing CR are transport noise, not part of the JSON.
-cleaned AS (
-  SELECT source_file, year, month, day, hour,
-    regexp_replace(line, '^' || chr(65279) || '|' || chr(13) || '$', '') AS line
-  FROM raw_lines
-),
-parsed AS (
-  SELECT *, try(json_parse(line)) AS doc
-  FROM cleaned
-  -- Blank means nothing but whitespace (spaces, tabs, ...).
-  WHERE NOT regexp_like(line, '^\s*$')
-),
-fields AS (
-  SELECT *,
-    json_extract_scalar(doc, '$.event_id') AS event_id,
-    json_extract_scalar(doc, '$.user_id') AS user_id,
-    -- ISO 8601 with or without a zone, or 'YYYY-MM-DD HH:MM:SS[+zone]'; zone-less times are UTC (the session zone).
-    coalesce(
-      try(from_iso8601_timestamp(json_extract_scalar(doc, '$.event_time'))),
-      try(CAST(json_extract_scalar(doc, '$.event_time') AS timestamp(6) with time zone))
-    ) AS event_ts
-  FROM parsed
-),
-checked AS (
-  SELECT *,
-    CASE
-      WHEN doc IS NULL THEN 'not valid JSON'
-      WHEN NOT starts_with(json_format(doc), '{') THEN 'not a JSON object'
-      WHEN coalesce(event_id, '') = '' THEN 'missing or empty event_id'
-      WHEN coalesce(user_id, '') = '' THEN 'missing or empty user_id'
-      WHEN event_ts IS NULL THEN 'missing or unparseable event_time'
-    END AS reject_reason
-  FROM fields
-),
--- Duplicates: the earliest event_time wins, ties broken by the raw line text, so the choice never
--- depends on file names or read order.
-ranked AS (
-  SELECT *,
-    CASE WHEN reject_reason IS NULL THEN
-      row_number() OVER (
-        PARTITION BY year, month, day, hour, CASE WHEN reject_reason IS NULL THEN event_id END
-        ORDER BY event_ts, line
-      )
-    END AS occurrence
-  FROM checked
-),
-classified_lines AS (
-  SELECT *,
-    CASE WHEN reject_reason IS NOT NULL THEN 'rejected' WHEN occurrence > 1 THEN 'duplicate' ELSE 'curated' END AS outcome,
-    coalesce(reject_reason, CASE WHEN occurrence > 1 THEN 'duplicate event_id (an earlier copy was kept)' END) AS reason
-  FROM ranked
-)
--- classification:end
-, counts AS (
+counts AS (
   SELECT
     count(*) AS raw_lines,
-    count_if(outcome = 'rejected') AS rejected,
-    count_if(outcome = 'duplicate') AS duplicates
-  FROM classified_lines
+    count_if(reject_reason IS NOT NULL) AS rejected,
+    count_if(reject_reason IS NULL) - count(DISTINCT CASE WHEN reject_reason IS NULL THEN event_id END) AS duplicates
+  FROM hour_lines
 ),
 drift AS (
   SELECT CAST(coalesce(array_sort(array_agg(DISTINCT field)), CAST(ARRAY[] AS ARRAY(VARCHAR))) AS JSON) AS unknown_fields
-  FROM classified_lines
-  -- A non-object doc casts to NULL, and UNNEST of NULL yields no rows.
-  CROSS JOIN UNNEST(map_keys(try(CAST(doc AS MAP(VARCHAR, JSON))))) AS k (field)
+  FROM hour_lines
+  -- A line that is not a JSON object has no fields, and UNNEST of NULL yields no rows.
+  CROSS JOIN UNNEST(top_level_fields) AS k (field)
   WHERE field NOT IN ('event_id', 'event_time', 'user_id', 'session_id', 'event_type', 'page_url', 'referrer', 'user_agent', 'properties')
 )
 SELECT

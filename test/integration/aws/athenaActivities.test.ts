@@ -10,7 +10,7 @@
  * objects) runs on real S3 and Glue state.
  */
 import assert from 'node:assert/strict';
-import { GetQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { GetQueryExecutionCommand, type QueryExecution } from '@aws-sdk/client-athena';
 import { CreateTableCommand, GetTableCommand } from '@aws-sdk/client-glue';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -20,8 +20,8 @@ import type { QueryHeartbeat } from '../../../activities/runEngineQuery';
 import { PARTITION_KEYS, partitionValues, parseHour } from '../../../core/hours';
 import { parseS3Uri } from '../../../core/locations';
 import { stagingTableName } from '../../../lake/aws/glueTables';
-import { ensureRejectedLinesView } from '../../../lake/aws/createAwsBackend';
-import { MotoServer } from '../../support/aws/motoServer';
+import { ensureAthenaViews } from '../../../lake/aws/createAwsBackend';
+import { useMotoServer } from '../../support/aws/motoServer';
 import { makeAwsTestLake, makeRawHourS3, type AwsTestLake } from '../../support/aws/awsTestLake';
 
 const QUIET = new DefaultLogger('ERROR');
@@ -31,21 +31,12 @@ const COUNT_COLUMNS = ['raw_lines', 'curated_rows', 'rejected', 'duplicates', 'u
 
 describe('aws backend on moto: the real activities, hour by hour', function () {
   this.timeout(60_000);
-  let moto: MotoServer;
+  // Each state lasts two GetQueryExecution calls: the poller sees QUEUED, RUNNING, RUNNING, SUCCEEDED.
+  const moto = useMotoServer({ athenaManualProgression: 2 });
   let lake: AwsTestLake;
 
-  before(async () => {
-    moto = await MotoServer.start();
-  });
-  after(async () => {
-    await moto?.unsetAthenaTransition().catch(() => undefined);
-    await moto?.stop();
-  });
   beforeEach(async () => {
-    await moto.reset();
-    // Each state lasts two GetQueryExecution calls: the poller sees QUEUED, RUNNING, RUNNING, SUCCEEDED.
-    await moto.setAthenaManualProgression(2);
-    lake = await makeAwsTestLake(moto);
+    lake = await makeAwsTestLake(moto());
   });
   afterEach(async () => {
     await lake?.close();
@@ -124,6 +115,7 @@ describe('aws backend on moto: the real activities, hour by hour', function () {
     const ctas = (await lake.backend.clients.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: staging.queryId }))).QueryExecution!;
     assert.match(ctas.Query!, new RegExp(`^CREATE TABLE ${database}\\.${stagingTableName(curated, staging.stagingLocation)}\\b`, 'm'));
     assert.ok(ctas.Query!.includes(`external_location = '${staging.stagingLocation}'`));
+    assert.ok(ctas.Query!.includes(`FROM ${database}.${raw}_classified`), 'curation selects from the classified-lines view');
     assert.equal(ctas.WorkGroup, lake.settings.athena.workGroup);
     assert.deepEqual(ctas.ExecutionParameters, [
       "'2024'",
@@ -138,7 +130,7 @@ describe('aws backend on moto: the real activities, hour by hour', function () {
     heartbeats.length = 0;
     const e = hour.expected;
     // As Athena returns them: counts as strings, unknown_fields as a JSON-typed column.
-    await moto.queueAthenaResult(
+    await moto().queueAthenaResult(
       COUNT_COLUMNS,
       [{ raw_lines: String(e.rawLines), curated_rows: String(e.curatedRows), rejected: String(e.rejected), duplicates: String(e.duplicates), unknown_fields: '["campaign","device"]' }],
       { raw_lines: 'bigint', curated_rows: 'bigint', rejected: 'bigint', duplicates: 'bigint', unknown_fields: 'json' },
@@ -190,7 +182,7 @@ describe('aws backend on moto: the real activities, hour by hour', function () {
   it('a failed attempt\'s leftovers in the staging folder are cleared before the next CTAS; a succeeded CTAS\'s output is kept', async () => {
     const leftovers: string[][] = [];
     await lake.close();
-    lake = await makeAwsTestLake(moto, { createBucket: false, createWorkGroup: false, createTables: false, onLeftovers: (_l, keys) => leftovers.push(keys) });
+    lake = await makeAwsTestLake(moto(), { createBucket: false, createWorkGroup: false, createTables: false, onLeftovers: (_l, keys) => leftovers.push(keys) });
     const act = activities();
     const { env } = environment();
     const bucket = lake.config.lake.bucket;
@@ -212,7 +204,7 @@ describe('aws backend on moto: the real activities, hour by hour', function () {
   });
 
   it('cancelling the activity stops the Athena query (StopQueryExecution) and rethrows the cancellation', async () => {
-    await moto.setAthenaManualProgression(1_000); // stays QUEUED
+    await moto().setAthenaManualProgression(1_000); // stays QUEUED
     const act = activities();
     const { env, heartbeats } = environment();
     await makeRawHourS3(lake, { hour: HOUR, rows: 5 });
@@ -232,7 +224,7 @@ describe('aws backend on moto: the real activities, hour by hour', function () {
 
   it('config pointing at a missing bucket or workgroup fails non-retryably with the setting to fix', async () => {
     await lake.close();
-    lake = await makeAwsTestLake(moto, { createBucket: false, createWorkGroup: false, createTables: false, overrides: { CLICKSTREAM_BUCKET: 'no-such-bucket' } });
+    lake = await makeAwsTestLake(moto(), { createBucket: false, createWorkGroup: false, createTables: false, overrides: { CLICKSTREAM_BUCKET: 'no-such-bucket' } });
     const { env } = environment();
     await assert.rejects(env.run(activities().verifyRawPartition, { hour: HOUR }), (err: unknown) => {
       assert.ok(err instanceof ApplicationFailure, String(err));
@@ -244,7 +236,7 @@ describe('aws backend on moto: the real activities, hour by hour', function () {
 
     await lake.close();
     // The bucket exists (made by beforeEach); only the workgroup is wrong.
-    lake = await makeAwsTestLake(moto, { createBucket: false, createWorkGroup: false, createTables: false, aws: { CLICKSTREAM_AWS_ATHENA_WORKGROUP: 'no-such-workgroup' } });
+    lake = await makeAwsTestLake(moto(), { createBucket: false, createWorkGroup: false, createTables: false, aws: { CLICKSTREAM_AWS_ATHENA_WORKGROUP: 'no-such-workgroup' } });
     await assert.rejects(
       env.run(activities().curateToStaging, { hour: HOUR, rawPrefix: `s3://${lake.config.lake.bucket}/raw/`, files: ['x.jsonl'], runId: 'run-4' }),
       (err: unknown) => {
@@ -258,12 +250,24 @@ describe('aws backend on moto: the real activities, hour by hour', function () {
     assert.equal(lake.backend.engine.startCalls, 1);
   });
 
-  it('bootstrap creates the rejected-lines view with one polled Athena statement', async () => {
-    const { queryId, statusCalls } = await ensureRejectedLinesView(lake.backend, lake.config.tables, lake.config.engine.poll);
-    assert.equal(statusCalls, 4);
-    const q = (await lake.backend.clients.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId }))).QueryExecution!;
-    assert.match(q.Query!, /^CREATE OR REPLACE VIEW clickstream\.clickstream_events_rejected AS/m);
-    assert.equal(q.Status?.State, 'SUCCEEDED');
-    assert.equal(q.QueryExecutionContext?.Database, 'clickstream');
+  it('bootstrap creates the classified-lines view, then the rejected-lines view over it, each one polled Athena statement', async () => {
+    const created = await ensureAthenaViews(lake.backend, lake.config.tables, lake.config.engine.poll);
+    assert.deepEqual(
+      created.map((c) => [c.view, c.statusCalls]),
+      [
+        ['clickstream_events_classified', 4],
+        ['clickstream_events_rejected', 4],
+      ],
+    );
+    const queries: QueryExecution[] = [];
+    for (const c of created) queries.push((await lake.backend.clients.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: c.queryId }))).QueryExecution!);
+    assert.match(queries[0]!.Query!, /^CREATE OR REPLACE VIEW clickstream\.clickstream_events_classified AS/m);
+    assert.match(queries[1]!.Query!, /^CREATE OR REPLACE VIEW clickstream\.clickstream_events_rejected AS/m);
+    assert.ok(queries[1]!.Query!.includes('FROM clickstream.clickstream_events_classified'));
+    for (const q of queries) {
+      assert.equal(q.Status?.State, 'SUCCEEDED');
+      assert.equal(q.QueryExecutionContext?.Database, 'clickstream');
+    }
+    assert.equal(lake.backend.engine.startCalls, 2, 'one StartQueryExecution per view');
   });
 });

@@ -1,24 +1,17 @@
 /** `clickstream doctor` against moto: a healthy stack passes each check; a missing piece fails with its fix. */
 import assert from 'node:assert/strict';
 import { createAwsClients, destroyAwsClients } from '../../../lake/aws/awsClients';
-import { formatDoctorReport, runDoctor } from '../../../cli/doctor';
-import { MOTO_CREDENTIALS, MotoServer } from '../../support/aws/motoServer';
+import { doctorCommand, formatDoctorReport, runDoctor } from '../../../cli/doctor';
+import { MOTO_CREDENTIALS, useMotoServer } from '../../support/aws/motoServer';
 import { awsSettingsFor, makeAwsTestLake } from '../../support/aws/awsTestLake';
 import { loadConfig } from '../../../config/config';
 
 describe('clickstream doctor on moto', function () {
   this.timeout(60_000);
-  let moto: MotoServer;
-  before(async () => {
-    moto = await MotoServer.start();
-  });
-  after(async () => {
-    await moto?.stop();
-  });
-  beforeEach(() => moto.reset());
+  const moto = useMotoServer();
 
   it('passes credentials, bucket, prefixes, database, tables, workgroup and output location; reports Temporal unreachable with the fix', async () => {
-    const lake = await makeAwsTestLake(moto);
+    const lake = await makeAwsTestLake(moto());
     try {
       const result = await runDoctor(lake.config, {
         aws: lake.settings,
@@ -62,7 +55,7 @@ describe('clickstream doctor on moto', function () {
 
   it('a missing bucket, database and workgroup each fail with a fix naming the setting; no stack traces', async () => {
     const config = loadConfig({}, { CLICKSTREAM_BACKEND: 'aws', CLICKSTREAM_BUCKET: 'missing-bucket' });
-    const settings = awsSettingsFor(moto, { CLICKSTREAM_AWS_ATHENA_WORKGROUP: 'missing-wg', CLICKSTREAM_AWS_ATHENA_OUTPUT_LOCATION: '' });
+    const settings = awsSettingsFor(moto(), { CLICKSTREAM_AWS_ATHENA_WORKGROUP: 'missing-wg', CLICKSTREAM_AWS_ATHENA_OUTPUT_LOCATION: '' });
     const clients = createAwsClients(settings, { credentials: MOTO_CREDENTIALS });
     try {
       const result = await runDoctor(config, { aws: settings, clients, checkTemporal: async () => 'ok' });
@@ -75,6 +68,31 @@ describe('clickstream doctor on moto', function () {
       for (const c of Object.values(failed)) assert.doesNotMatch(c.detail, /\n\s+at /, 'no stack trace');
     } finally {
       destroyAwsClients(clients);
+    }
+  });
+  it('doctorCommand prints the report and returns the exit code: 0 when every check passes, 1 otherwise', async () => {
+    const lake = await makeAwsTestLake(moto());
+    try {
+      const lines: string[] = [];
+      const healthy = await doctorCommand(lake.config, (l) => lines.push(l), { aws: lake.settings, clients: lake.backend.clients, checkTemporal: async () => 'connected' });
+      assert.equal(healthy, 0);
+      assert.equal(lines.length, 13, lines.join('\n'));
+      assert.ok(lines.slice(0, 12).every((l) => l.startsWith('PASS ')), lines.join('\n'));
+      assert.equal(lines[12], 'all checks passed');
+
+      lines.length = 0;
+      const down = await doctorCommand(lake.config, (l) => lines.push(l), {
+        aws: lake.settings,
+        clients: lake.backend.clients,
+        checkTemporal: async () => {
+          throw new Error('connect ECONNREFUSED');
+        },
+      });
+      assert.equal(down, 1);
+      assert.ok(lines.includes('FAIL temporal: cannot reach Temporal at localhost:7233 (namespace default): connect ECONNREFUSED'), lines.join('\n'));
+      assert.equal(lines.at(-1), '1 of 12 checks failed');
+    } finally {
+      await lake.close();
     }
   });
 });

@@ -8,7 +8,7 @@ import { PipelineError } from '../../../core/errors';
 import { curatedTableDef, rawTableDef } from '../../../lake/tableDefinitions';
 import type { PartitionDef } from '../../../lake/ports';
 import { rawLinesTableName } from '../../../lake/aws/glueTables';
-import { MotoServer } from '../../support/aws/motoServer';
+import { useMotoServer } from '../../support/aws/motoServer';
 import { makeAwsTestLake, type AwsTestLake } from '../../support/aws/awsTestLake';
 
 const HOUR_VALUES = ['2024', '03', '01', '07'];
@@ -19,19 +19,12 @@ function partition(values: string[], location: string, parameters: Record<string
 
 describe('aws adapters on moto: S3 store and Glue catalog', function () {
   this.timeout(60_000);
-  let moto: MotoServer;
+  const moto = useMotoServer();
   let lake: AwsTestLake;
 
-  before(async () => {
-    moto = await MotoServer.start();
-  });
-  after(async () => {
-    await moto?.stop();
-  });
   beforeEach(async () => {
-    await moto.reset();
     // Pages of 2 make the paginators really page, with moto's real continuation tokens.
-    lake = await makeAwsTestLake(moto, { pageSize: 2 });
+    lake = await makeAwsTestLake(moto(), { pageSize: 2 });
   });
   afterEach(async () => {
     await lake?.close();

@@ -111,3 +111,27 @@ export class MotoServer {
     if (!res.ok) throw new Error(`moto ${route} answered ${res.status}: ${await res.text()}`);
   }
 }
+
+/**
+ * Mocha hooks for a test file: one moto server for the file, reset before each test, with Athena's
+ * manual progression set when asked (the reset keeps transitions, so it is unset after the file).
+ * Returns a getter, since the server exists only once the `before` hook has run.
+ */
+export function useMotoServer(opts: { athenaManualProgression?: number } = {}): () => MotoServer {
+  let server: MotoServer | undefined;
+  before(async () => {
+    server = await MotoServer.start();
+  });
+  after(async () => {
+    if (opts.athenaManualProgression !== undefined) await server?.unsetAthenaTransition().catch(() => undefined);
+    await server?.stop();
+  });
+  beforeEach(async () => {
+    await server!.reset();
+    if (opts.athenaManualProgression !== undefined) await server!.setAthenaManualProgression(opts.athenaManualProgression);
+  });
+  return () => {
+    if (!server) throw new Error('moto server not started: call useMotoServer() inside describe(), and use it in hooks or tests');
+    return server;
+  };
+}

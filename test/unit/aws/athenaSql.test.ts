@@ -1,7 +1,8 @@
 /**
- * The Athena dialect's SQL files: the shared classification block cannot drift between files,
- * the Hive DDL matches what GlueCatalog creates, statements carry exactly as many values as `?`
- * markers, and literals only ever receive strictly validated locations.
+ * The Athena dialect's SQL files: the classification is written once (the classified-lines view)
+ * and the statements select from it instead of repeating it, duplicates are ranked alike wherever
+ * they are ranked, the Hive DDL matches what GlueCatalog creates, statements carry exactly as many
+ * values as `?` markers, and literals only ever receive strictly validated locations.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { tableRoot } from '../../../core/locations';
 import { SQL_ROOT } from '../../../lake/sqlFiles';
 import { curatedTableDef, rawTableDef } from '../../../lake/tableDefinitions';
 import { athenaLiteral, countParameterMarkers, loadAthenaSql } from '../../../lake/aws/athenaSql';
-import { createAthenaStatements, isCtasRequest, rejectedLinesViewSql } from '../../../lake/aws/athenaStatements';
+import { athenaViewStatements, createAthenaStatements, isCtasRequest } from '../../../lake/aws/athenaStatements';
 import { rawLinesTableDef, stagingTableName, tableInput } from '../../../lake/aws/glueTables';
 
 const ATHENA_DIR = path.join(SQL_ROOT, 'athena');
@@ -22,10 +23,20 @@ const STAGING = 's3://clickstream-lake/curated/clickstream/year=2024/month=03/da
 const FILES = ['s3://clickstream-lake/raw/clickstream/year=2024/month=03/day=01/hour=07/part-0000.jsonl'];
 const PARTITION = { year: '2024', month: '03', day: '01', hour: '07' };
 
-function classificationBlock(text: string): string {
-  const m = /-- classification:begin[^\n]*\n([\s\S]*?)-- classification:end/.exec(text);
-  assert.ok(m, 'file has a classification block');
-  return m[1]!;
+const REJECT_REASONS = ['not valid JSON', 'not a JSON object', 'missing or empty event_id', 'missing or empty user_id', 'missing or unparseable event_time'];
+const DUPLICATE_REASON = 'duplicate event_id (an earlier copy was kept)';
+/** The statements that select classified lines; none may classify on its own. */
+const CONSUMERS = ['curate_hour', 'validation_counts', 'create_rejected_lines_view'];
+
+/** SQL without its comments, so an explanation never counts as logic. */
+const code = (text: string) => text.replace(/--.*$/gm, '');
+
+/** Every duplicate ranking of a statement: the window's PARTITION BY and ORDER BY. */
+function duplicateRankings(text: string): { partitionBy: string[]; orderBy: string }[] {
+  return [...code(text).matchAll(/row_number\(\) OVER \(PARTITION BY ([^)]*?) ORDER BY ([^)]*)\)/g)].map((m) => ({
+    partitionBy: m[1]!.split(',').map((c) => c.trim()),
+    orderBy: m[2]!.trim(),
+  }));
 }
 
 /** Columns, partition keys, SerDe and formats as written in a Hive CREATE EXTERNAL TABLE. */
@@ -50,14 +61,53 @@ function parseHiveDdl(text: string) {
 }
 
 describe('sql/athena', () => {
-  it('the classification block is identical in curation, validation and the rejected-lines view', () => {
-    const blocks = ['curate_hour', 'validation_counts', 'create_rejected_lines_view'].map((n) => classificationBlock(read(n)));
-    assert.equal(blocks[1], blocks[0]);
-    assert.equal(blocks[2], blocks[0]);
-    for (const reason of ['not valid JSON', 'not a JSON object', 'missing or empty event_id', 'missing or empty user_id', 'missing or unparseable event_time', 'duplicate event_id (an earlier copy was kept)']) {
-      assert.ok(blocks[0]!.includes(`'${reason}'`), `reason '${reason}' matches sql/duckdb`);
-      assert.ok(readFileSync(path.join(SQL_ROOT, 'duckdb', 'setup_02_classified_lines.sql'), 'utf8').includes(`'${reason}'`), reason);
+  it('the classification is written once, in the classified-lines view, with the reasons of sql/duckdb', () => {
+    const view = code(read('create_classified_lines_view'));
+    const duckdb = readFileSync(path.join(SQL_ROOT, 'duckdb', 'setup_02_classified_lines.sql'), 'utf8');
+    assert.match(view, /^\s*CREATE OR REPLACE VIEW \{\{database\}\}\.\{\{classified_view\}\} AS/);
+    assert.match(view, /FROM \{\{database\}\}\.\{\{raw_lines_table\}\}/);
+    for (const reason of [...REJECT_REASONS, DUPLICATE_REASON]) assert.ok(duckdb.includes(`'${reason}'`), `sql/duckdb has '${reason}'`);
+    for (const reason of REJECT_REASONS) assert.ok(view.includes(`'${reason}'`), `the view gives '${reason}'`);
+    // Row by row, so a caller's filter on the manifest's files applies before anything is ranked.
+    assert.doesNotMatch(view, /\bOVER\s*\(|\bGROUP BY\b/, 'no window or aggregate in the view');
+    // What the statements select from it, all in the view's outer SELECT.
+    const outer = view.slice(view.lastIndexOf('\nSELECT'));
+    for (const col of ['source_file', 'year', 'month', 'day', 'hour', 'line', 'reject_reason', 'event_id', 'event_ts', 'user_id', 'properties', 'top_level_fields']) {
+      assert.match(outer, new RegExp(`\\b${col}\\b`), `the view has column ${col}`);
     }
+  });
+
+  it('curation, validation and the rejected-lines view select from the view and repeat none of its logic', () => {
+    for (const name of CONSUMERS) {
+      const sql = code(read(name));
+      assert.match(sql, /FROM \{\{database\}\}\.\{\{classified_view\}\}/, `${name} selects from the classified-lines view`);
+      assert.doesNotMatch(sql, /raw_lines_table|json_parse\(line\)|json_extract|from_iso8601_timestamp|regexp_replace\(line/, `${name} does not parse lines itself`);
+      for (const reason of REJECT_REASONS) assert.ok(!sql.includes(`'${reason}'`), `${name} does not decide '${reason}'`);
+    }
+    // Curation and validation pin the manifest's files (source_file is "$path") and the hour.
+    for (const name of ['curate_hour', 'validation_counts']) {
+      assert.match(code(read(name)), /WHERE year = \? AND month = \? AND day = \? AND hour = \?\s+AND contains\(CAST\(json_parse\(\?\) AS ARRAY\(VARCHAR\)\), source_file\)/, name);
+    }
+  });
+
+  it('duplicates are ranked alike by curation and the rejected-lines view: per event_id in the hour, earliest event_time, then line text', () => {
+    const curate = duplicateRankings(read('curate_hour'));
+    const rejected = duplicateRankings(read('create_rejected_lines_view'));
+    assert.equal(curate.length, 1);
+    assert.equal(rejected.length, 1);
+    assert.equal(curate[0]!.orderBy, 'event_ts, line');
+    assert.equal(rejected[0]!.orderBy, curate[0]!.orderBy);
+    // Curation ranks one pinned hour of valid lines; the view ranks every hour, valid lines apart from rejected ones.
+    assert.deepEqual(curate[0]!.partitionBy, ['event_id']);
+    assert.match(code(read('curate_hour')), /AND reject_reason IS NULL\s*\)/);
+    assert.deepEqual(rejected[0]!.partitionBy, ['year', 'month', 'day', 'hour', 'reject_reason IS NULL', 'event_id']);
+    assert.ok(read('create_rejected_lines_view').includes(`'${DUPLICATE_REASON}'`));
+    // Validation counts duplicates without the ranking, so it checks curation rather than repeating it.
+    assert.equal(duplicateRankings(read('validation_counts')).length, 0);
+    assert.match(
+      code(read('validation_counts')),
+      /count_if\(reject_reason IS NULL\) - count\(DISTINCT CASE WHEN reject_reason IS NULL THEN event_id END\) AS duplicates/,
+    );
   });
 
   for (const [file, def] of [
@@ -90,7 +140,7 @@ describe('sql/athena', () => {
     assert.match(staging, /^clickstream_events_curated_stg_[0-9a-f]{16}$/);
     assert.ok(req.sql.includes(`CREATE TABLE clickstream.${staging}`));
     assert.ok(req.sql.includes(`external_location = '${STAGING}'`));
-    assert.ok(req.sql.includes('FROM clickstream.clickstream_events_lines'));
+    assert.ok(req.sql.includes('FROM clickstream.clickstream_events_classified'));
     assert.equal(countParameterMarkers(req.sql), 5);
     assert.deepEqual(req.params, { ...PARTITION, raw_files: JSON.stringify(FILES) });
     assert.equal(req.outputLocation, STAGING);
@@ -107,17 +157,23 @@ describe('sql/athena', () => {
     assert.equal(isCtasRequest(req), false);
   });
 
-  it('the rejected-lines view is created over the _lines table', () => {
-    const sql = rejectedLinesViewSql(tables);
-    assert.match(sql, /^CREATE OR REPLACE VIEW clickstream\.clickstream_events_rejected AS/m);
-    assert.equal(countParameterMarkers(sql), 0);
+  it('bootstrap creates the classified-lines view over the _lines table, then the rejected-lines view over it', () => {
+    const [classified, rejected, ...rest] = athenaViewStatements(tables);
+    assert.equal(rest.length, 0);
+    assert.equal(classified!.view, 'clickstream_events_classified');
+    assert.match(classified!.sql, /^CREATE OR REPLACE VIEW clickstream\.clickstream_events_classified AS/m);
+    assert.ok(classified!.sql.includes('FROM clickstream.clickstream_events_lines'));
+    assert.equal(rejected!.view, 'clickstream_events_rejected');
+    assert.match(rejected!.sql, /^CREATE OR REPLACE VIEW clickstream\.clickstream_events_rejected AS/m);
+    assert.ok(rejected!.sql.includes('FROM clickstream.clickstream_events_classified'));
+    for (const v of [classified!, rejected!]) assert.equal(countParameterMarkers(v.sql), 0);
   });
 
   it('location literals accept only strict s3:// folders; identifiers only the strict pattern', () => {
     for (const bad of ["s3://b/x'; DROP TABLE t; --/", 's3://b/has space/', 's3://b/no-trailing-slash', 'https://b/x/', "s3://b/a\\'/"]) {
-      assert.throws(() => loadAthenaSql('curate_hour', { database: 'd', staging_table: 's', raw_lines_table: 'r' }, { staging_location: bad }), /does not match/, bad);
+      assert.throws(() => loadAthenaSql('curate_hour', { database: 'd', staging_table: 's', classified_view: 'v' }, { staging_location: bad }), /does not match/, bad);
     }
-    assert.throws(() => loadAthenaSql('curate_hour', { database: 'd; drop', staging_table: 's', raw_lines_table: 'r' }, { staging_location: STAGING }), /does not match/);
+    assert.throws(() => loadAthenaSql('curate_hour', { database: 'd; drop', staging_table: 's', classified_view: 'v' }, { staging_location: STAGING }), /does not match/);
     assert.throws(() => createAthenaStatements(tables).curateHour({ rawFiles: ['/etc/passwd'], stagingLocation: STAGING, idempotencyToken: 't'.repeat(64), partition: PARTITION }));
   });
 
@@ -126,7 +182,7 @@ describe('sql/athena', () => {
     for (const f of files.filter((f) => f.startsWith('hive_'))) {
       assert.match(read(f.slice(0, -4)).replace(/^--.*$/gm, '').trim(), /^CREATE (EXTERNAL TABLE|DATABASE) IF NOT EXISTS /, f);
     }
-    assert.deepEqual(files.filter((f) => !f.startsWith('hive_')).sort(), ['create_rejected_lines_view.sql', 'curate_hour.sql', 'validation_counts.sql']);
+    assert.deepEqual(files.filter((f) => !f.startsWith('hive_')).sort(), ['create_classified_lines_view.sql', 'create_rejected_lines_view.sql', 'curate_hour.sql', 'validation_counts.sql']);
   });
 });
 

@@ -9,6 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../../config/config';
 import { defaultAwsSettings } from '../../../lake/aws/awsSettings';
+import { athenaViewStatements } from '../../../lake/aws/athenaStatements';
 import { rawLinesTableName } from '../../../lake/aws/glueTables';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -98,11 +99,21 @@ describe('iam/worker-policy.json', () => {
       `arn:aws:s3:::${bucket}/athena-results/*`,
       'arn:aws:glue:*:*:catalog',
       `arn:aws:glue:*:*:database/${database}`,
-      ...[raw, rawLinesTableName(raw), curated, `${raw}_rejected`, `${curated}_stg_*`].map((t) => `arn:aws:glue:*:*:table/${database}/${t}`),
+      ...[raw, rawLinesTableName(raw), curated, ...athenaViewStatements(config.tables).map((v) => v.view), `${curated}_stg_*`].map((t) => `arn:aws:glue:*:*:table/${database}/${t}`),
       `arn:aws:athena:*:*:workgroup/${workgroup}`,
     ];
     for (const s of policy.Statement) {
       for (const r of list(s.Resource)) assert.ok(allowed.includes(r), `${s.Sid}: resource ${r} is broader than or outside the lake`);
+    }
+    // The worker creates or replaces each Athena view at start-up: Athena writes it to Glue as a table.
+    for (const { view } of athenaViewStatements(config.tables)) {
+      const arn = `arn:aws:glue:*:*:table/${database}/${view}`;
+      for (const action of ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable']) {
+        assert.ok(
+          policy.Statement.some((s) => s.Action.includes(action) && list(s.Resource).includes(arn)),
+          `iam/worker-policy.json must grant ${action} on ${arn} (the bootstrap creates view ${view})`,
+        );
+      }
     }
     const listing = policy.Statement.find((s) => s.Action.includes('s3:ListBucket'))!;
     assert.deepEqual(listing.Condition, { StringLikeIfExists: { 's3:prefix': [`${rawPrefix}/*`, `${curatedPrefix}/*`, 'athena-results/*'] } });

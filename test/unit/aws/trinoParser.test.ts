@@ -29,6 +29,8 @@ describe("sql/athena parses with Trino's SQL parser", function () {
     assert.ok(dml.length >= 3);
     for (const f of dml) assert.match(r.out, new RegExp(`^OK   ${f.replace('.', '\\.')}: `, 'm'));
     assert.match(r.out, /^OK {3}curate_hour\.sql: CreateTableAsSelect$/m);
+    assert.match(r.out, /^OK {3}create_classified_lines_view\.sql: CreateView$/m);
+    assert.match(r.out, /^OK {3}create_rejected_lines_view\.sql: CreateView$/m);
     assert.match(r.out, new RegExp(`^${dml.length} passed, 0 failed$`, 'm'));
   });
 
