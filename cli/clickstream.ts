@@ -14,6 +14,7 @@ import { registerPartitionsCommand } from './commands/partitions';
 import { queryCommand } from './commands/query';
 import { registerReconcileCommand } from './commands/reconcile';
 import { registerScheduleCommands } from './commands/schedule';
+import { doctorCommand } from './doctor';
 import { formatReport } from './formatReport';
 import { hourArg } from './parseArgs';
 
@@ -77,6 +78,13 @@ function buildProgram(): Command {
       const rows = await queryCommand(config(), sql, o);
       if (o.json) for (const r of rows) out(JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? Number(v) : v)));
       else console.table(rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]))));
+    });
+
+  program
+    .command('doctor')
+    .description('check config, credentials, bucket and prefixes, catalog tables, workgroup and the Temporal connection; prints a fix for each failure')
+    .action(async () => {
+      process.exitCode = await doctorCommand(config(), out);
     });
 
   registerScheduleCommands(program, config, io);

@@ -1,7 +1,7 @@
 /** Picks and wires the backend named by config. The default is the embedded local one. */
 import { promises as fs } from 'node:fs';
 import type { PipelineConfig } from '../config/config';
-import { createAwsBackend, ensureRejectedLinesView } from './aws/createAwsBackend';
+import { createAwsBackend, ensureAthenaViews } from './aws/createAwsBackend';
 import { curatedTableDef, rawTableDef } from './tableDefinitions';
 import { DuckDbQueryEngine } from './local/duckdbEngine';
 import { duckdbStatements } from './local/duckdbStatements';
@@ -39,5 +39,5 @@ export async function ensureTables(backend: LakeBackend, config: PipelineConfig)
 export async function bootstrapCatalog(backend: LakeBackend, config: PipelineConfig): Promise<void> {
   await ensureTables(backend, config);
   // Athena needs its view created by a query; the local backend loads its rejected table on demand.
-  if (config.backend === 'aws') await ensureRejectedLinesView(backend, config.tables, config.engine.poll);
+  if (config.backend === 'aws') await ensureAthenaViews(backend, config.tables, config.engine.poll);
 }

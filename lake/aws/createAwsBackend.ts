@@ -112,9 +112,6 @@ export async function ensureAthenaViews(
   return created;
 }
 
-/** The name lake/createBackend.ts bootstraps with; the rejected-lines view needs the classified one, so both are ensured. */
-export const ensureRejectedLinesView = ensureAthenaViews;
-
 async function waitForBootstrapQuery(
   backend: Pick<LakeBackend, 'engine'>,
   view: string,
