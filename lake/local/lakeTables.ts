@@ -4,7 +4,7 @@
  * only, and the rejected-lines table. Used by `clickstream query` and the tests.
  */
 import type { PipelineConfig } from '../../config/config';
-import { hourStartMs, parseHour, PARTITION_KEYS, type Hour } from '../../core/hours';
+import { hourStartMs, parseHour, type Hour } from '../../core/hours';
 import { parseS3Uri } from '../../core/locations';
 import type { PartitionDef } from '../ports';
 import { loadSql } from '../sqlFiles';

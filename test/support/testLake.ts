@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfig, type ConfigEnvName, type PipelineConfig } from '../../config/config';
-import { parseHour, type Hour } from '../../core/hours';
+import { formatHour, hoursBetween, parseHour, type Hour } from '../../core/hours';
 import { createLocalBackend, ensureTables, type LocalLakeBackend } from '../../lake/createBackend';
 import { generateHour, type GeneratedHour } from '../../generator/clickstreamGenerator';
 import { writeRawHour } from '../../generator/writeRawHour';
@@ -72,4 +72,9 @@ export async function makeRawHour(lake: TestLake, spec: RawHourSpec): Promise<Ge
       });
   await writeRawHour(lake.backend.store, lake.config.lake, hour, generated.lines, { files: spec.files ?? 2, lineEnding: spec.lineEnding });
   return { ...generated, hour };
+}
+
+/** Every hour of an inclusive range, formatted: the hours a test seeds and asserts on. */
+export function hourRange(from: string, to: string): string[] {
+  return hoursBetween(parseHour(from), parseHour(to)).map(formatHour);
 }

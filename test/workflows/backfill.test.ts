@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { startBackfill } from '../../client/backfillStarter';
-import { formatHour, hoursBetween, parseHour } from '../../core/hours';
 import { WORKFLOW_TYPES } from '../../core/ids';
 import { pauseSignal, progressQuery, resumeSignal, retryFailedSignal, setConcurrencyUpdate, skipUpdate } from '../../workflows/backfill';
 import type { BackfillProgress } from '../../workflows/backfillTypes';
@@ -10,23 +9,15 @@ import { curatedPartition } from '../support/lakeReads';
 import { withWorker } from '../support/pipelineWorker';
 import { testTemporal } from '../support/temporalServer';
 import { makeRawHour, makeTestLake, type TestLake } from '../support/testLake';
+import { waitFor } from '../support/waitFor';
+import { hourRange as range } from '../support/testLake';
 
-const range = (from: string, to: string) => hoursBetween(parseHour(from), parseHour(to)).map(formatHour);
 
 async function seed(lake: TestLake, hours: string[], rows = 8) {
   let seedNo = 1;
   for (const hour of hours) await makeRawHour(lake, { hour, rows, seed: seedNo++, files: 1 });
 }
 
-async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('backfill workflow (real dev server, real hourly children)', () => {
   let lake: TestLake;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { startBackfill } from '../../client/backfillStarter';
-import { formatHour, hoursBetween, parseHour } from '../../core/hours';
+import { parseHour } from '../../core/hours';
 import { hourWorkflowId } from '../../core/ids';
 import { rawHourPrefix } from '../../core/locations';
 import { generateHour } from '../../generator/clickstreamGenerator';
@@ -8,8 +8,8 @@ import { curatedPartition } from '../support/lakeReads';
 import { withWorker } from '../support/pipelineWorker';
 import { testTemporal } from '../support/temporalServer';
 import { makeRawHour, makeTestLake, type TestLake } from '../support/testLake';
+import { hourRange as range } from '../support/testLake';
 
-const range = (from: string, to: string) => hoursBetween(parseHour(from), parseHour(to)).map(formatHour);
 
 async function runCount(client: import('@temporalio/client').Client, workflowId: string): Promise<number> {
   let n = 0;

@@ -13,6 +13,7 @@ import { deferred, withCatalogHook } from '../support/backendHooks';
 import { withWorker } from '../support/pipelineWorker';
 import { testTemporal } from '../support/temporalServer';
 import { makeRawHour, makeTestLake, type TestLake } from '../support/testLake';
+import { waitFor } from '../support/waitFor';
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', 'DATETIME');
 
@@ -21,15 +22,6 @@ function uniqueTable(): string {
   return `t_sched_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 }
 
-async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 interface RunSpan {
   runId: string;

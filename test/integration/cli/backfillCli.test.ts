@@ -1,6 +1,6 @@
 /** `clickstream backfill ...` and `clickstream reconcile` as real processes against the shared dev server. */
 import assert from 'node:assert/strict';
-import { formatHour, hoursBetween, parseHour, partitionValues } from '../../../core/hours';
+import { parseHour, partitionValues } from '../../../core/hours';
 import { backfillWorkflowId } from '../../../core/ids';
 import { rawHourPrefix } from '../../../core/locations';
 import { progressQuery } from '../../../workflows/backfill';
@@ -10,18 +10,10 @@ import { withWorker } from '../../support/pipelineWorker';
 import { runCli } from '../../support/runCli';
 import { testTemporal } from '../../support/temporalServer';
 import { makeRawHour, makeTestLake, type TestLake } from '../../support/testLake';
+import { waitFor } from '../../support/waitFor';
+import { hourRange as range } from '../../support/testLake';
 
-const range = (from: string, to: string) => hoursBetween(parseHour(from), parseHour(to)).map(formatHour);
 
-async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('clickstream backfill (real CLI process, real dev server)', () => {
   describe('rejects bad arguments with exit 2 before connecting anywhere', () => {

@@ -12,18 +12,10 @@ import { withWorker } from '../../support/pipelineWorker';
 import { runCli } from '../../support/runCli';
 import { testTemporal } from '../../support/temporalServer';
 import { makeRawHour, makeTestLake, type TestLake } from '../../support/testLake';
+import { waitFor } from '../../support/waitFor';
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', 'DATETIME');
 
-async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('clickstream schedule (real CLI process, real dev server)', () => {
   let lake: TestLake;

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { startBackfill } from '../../../client/backfillStarter';
-import { formatHour, hoursBetween, parseHour } from '../../../core/hours';
+import { parseHour } from '../../../core/hours';
 import { backfillWorkflowId, WORKFLOW_TYPES } from '../../../core/ids';
 import { resolveTemporalCli } from '../../../devserver/temporalCli';
 import { progressQuery } from '../../../workflows/backfill';
@@ -19,9 +19,10 @@ import { withWorker } from '../../support/pipelineWorker';
 import { runCli } from '../../support/runCli';
 import { testTemporal } from '../../support/temporalServer';
 import { makeRawHour, makeTestLake, type TestLake } from '../../support/testLake';
+import { waitFor } from '../../support/waitFor';
+import { hourRange as range } from '../../support/testLake';
 
 const execFileAsync = promisify(execFile);
-const range = (from: string, to: string) => hoursBetween(parseHour(from), parseHour(to)).map(formatHour);
 
 async function temporal(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const { server } = await testTemporal();
@@ -43,15 +44,6 @@ async function cliProgress(workflowId: string): Promise<BackfillProgress> {
   return parsed.queryResult[0]!;
 }
 
-async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function seed(lake: TestLake, hours: string[]) {
   for (const [i, hour] of hours.entries()) await makeRawHour(lake, { hour, rows: 5, seed: i + 1, files: 1 });
