@@ -24,11 +24,22 @@ export function toActivityFailure(err: unknown): unknown {
       type: err.type,
       nonRetryable,
       details: [err.details],
-      cause: err,
+      cause: withShortStacks(err),
       nextRetryDelay,
     });
   }
   return err; // unknown errors stay retryable; the activity's retry policy bounds them
+}
+
+/**
+ * The server keeps at most 4 KB of a retrying activity's last failure; full stacks of the whole
+ * cause chain overflow it and the UI then shows "Failure exceeds size limit" instead of the message.
+ */
+function withShortStacks(err: Error): Error {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e.stack) e.stack = e.stack.split('\n').slice(0, 4).join('\n');
+  }
+  return err;
 }
 
 /** Wraps every activity of a factory so each throws only classified failures. */

@@ -1,5 +1,5 @@
-import { PipelineError } from '../core/errors';
-import { addHours, formatHour, parseHour, partitionValues, PARTITION_KEYS } from '../core/hours';
+import { isRetryable, PipelineError } from '../core/errors';
+import { addHours, formatHour, parseHour, partitionValues, PARTITION_KEYS, type Hour } from '../core/hours';
 import { hourWorkflowId } from '../core/ids';
 import type { ActivityDeps } from './deps';
 import { readRawManifest } from './rawManifest';
@@ -35,39 +35,49 @@ export function makePlanBackfillHours(deps: ActivityDeps) {
     for (let i = 0; i < input.count; i++) {
       const hour = addHours(start, i);
       const key = formatHour(hour);
+      try {
+        await planHour(hour, key);
+      } catch (err) {
+        // One hour's broken state (e.g. a corrupt catalog file) fails that hour, not the whole backfill.
+        if (!(err instanceof PipelineError) || isRetryable(err)) throw err;
+        out.failed.push({ hour: key, reason: `${err.type}: ${err.message}` });
+      }
+    }
+    return out;
+
+    async function planHour(hour: Hour, key: string): Promise<void> {
       const v = partitionValues(hour);
       const published = await deps.backend.catalog.getPartition(deps.tables.database, deps.tables.curated, PARTITION_KEYS.map((k) => v[k]));
       const isPublished = published?.parameters.validated === 'true';
 
       if (input.mode === 'missing' && isPublished) {
         out.skipped.push({ hour: key, reason: 'already published and validated' });
-        continue;
+        return;
       }
       if (input.mode === 'failed') {
         if (!deps.runs) throw new PipelineError('ConfigInvalid', 'backfill mode "failed" needs the worker to have a Temporal client (HourRunHistory)');
         const status = await deps.runs.lastRunStatus(hourWorkflowId(deps.tables.curated, hour));
         if (!FAILED_STATES.has(status)) {
           out.skipped.push({ hour: key, reason: status === 'none' ? 'never ran' : `last run ${status}` });
-          continue;
+          return;
         }
       }
       const manifest = await readRawManifest(deps, hour);
       if (input.mode === 'changed') {
         if (!isPublished) {
           out.skipped.push({ hour: key, reason: 'not published yet (use mode "missing")' });
-          continue;
+          return;
         }
         if (manifest.fingerprint === published!.parameters.manifest_fingerprint) {
           out.skipped.push({ hour: key, reason: 'raw unchanged since publish' });
-          continue;
+          return;
         }
       }
       if (manifest.objects === 0) {
         out.failed.push({ hour: key, reason: `RawPartitionMissing: no .jsonl objects under ${manifest.prefix}` });
-        continue;
+        return;
       }
       out.run.push(key);
     }
-    return out;
   };
 }

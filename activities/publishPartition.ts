@@ -19,12 +19,14 @@ export function makePublishPartition(deps: ActivityDeps) {
     const { database, curated } = deps.tables;
     const previous = await deps.backend.catalog.getPartition(database, curated, values);
     const alreadyPublished = previous?.location === input.stagingLocation;
+    // The replaced location is kept in the lineage, so a retried publish still reports it.
+    const replaced = alreadyPublished ? previous.parameters.replaced_location || null : (previous?.location ?? null);
     const outcome = alreadyPublished
       ? 'unchanged'
       : await deps.backend.catalog.upsertPartition(database, curated, {
           values,
           location: input.stagingLocation,
-          parameters: input.lineage,
+          parameters: { ...input.lineage, replaced_location: replaced ?? '' },
         });
 
     const { bucket, key: keepPrefix } = parseS3Uri(input.stagingLocation);
@@ -32,6 +34,6 @@ export function makePublishPartition(deps: ActivityDeps) {
     const superseded = hourObjects.filter((o) => !o.key.startsWith(keepPrefix)).map((o) => o.key);
     const deletedObjects = superseded.length ? await deps.backend.store.deleteKeys(bucket, superseded) : 0;
     log.info('partition published', { hour: input.hour, location: input.stagingLocation, outcome, deletedObjects });
-    return { outcome, previousLocation: previous?.location ?? null, deletedObjects };
+    return { outcome, previousLocation: replaced, deletedObjects };
   };
 }

@@ -1,6 +1,7 @@
 /** Picks and wires the backend named by config. The default is the embedded local one. */
 import { promises as fs } from 'node:fs';
 import type { PipelineConfig } from '../config/config';
+import { PipelineError } from '../core/errors';
 import { createAwsBackend, ensureAthenaViews } from './aws/createAwsBackend';
 import { curatedTableDef, rawTableDef } from './tableDefinitions';
 import { DuckDbQueryEngine } from './local/duckdbEngine';
@@ -17,10 +18,26 @@ export interface LocalLakeBackend extends LakeBackend {
 
 export async function createLocalBackend(config: PipelineConfig, opts: { createLakeDir?: boolean } = {}): Promise<LocalLakeBackend> {
   if (opts.createLakeDir) await fs.mkdir(config.lake.dir, { recursive: true });
+  else await assertLakeDir(config.lake.dir);
   const store = new LakeFolderStore(config.lake.dir);
   const catalog = new FileCatalog(config.lake.catalogDir);
   const engine = await DuckDbQueryEngine.create({ threads: config.engine.threads, store });
   return { store, catalog, engine, statements: duckdbStatements, close: () => engine.close() };
+}
+
+/**
+ * A worker must not invent an empty lake: writing the catalog would create the folder, and every
+ * hour would then fail as "raw missing" instead of naming the misconfigured path.
+ */
+async function assertLakeDir(dir: string): Promise<void> {
+  const isDir = await fs.stat(dir).then((st) => st.isDirectory(), () => false);
+  if (!isDir) {
+    throw new PipelineError(
+      'StorageUnavailable',
+      `lake folder ${dir} is missing or not a folder; create it (npm start and clickstream generate do) or set CLICKSTREAM_LAKE_DIR`,
+      { details: { path: dir } },
+    );
+  }
 }
 
 export async function createBackend(config: PipelineConfig, opts: { createLakeDir?: boolean } = {}): Promise<LakeBackend> {

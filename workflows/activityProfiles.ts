@@ -10,7 +10,8 @@ const NEVER_RETRY = ['InvalidInput', 'ConfigInvalid', 'RowCountMismatch', 'Catal
 
 /** Listing objects and catalog reads/writes: fast calls, so fail fast and retry often. */
 export const quickLakeCall: ActivityOptions = {
-  startToCloseTimeout: '1 minute',
+  // No heartbeat on these short calls, so this timeout is also how long a crashed worker's call takes to be retried.
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NEVER_RETRY },
 };
 

@@ -190,7 +190,7 @@ describe('fault: the lake folder or the catalog is broken', () => {
     await assertRawUnchanged(lake, raw);
   });
 
-  it('a truncated curated partition file is detected and kept, never reset: the hour and a backfill fail naming it', async function () {
+  it('a truncated curated partition file is detected and kept, never reset: the hour fails naming it, a backfill fails only that hour', async function () {
     this.timeout(2 * 60_000);
     const { client } = await testTemporal();
     const before = await curatedPartition(lake, PUBLISHED);
@@ -206,14 +206,13 @@ describe('fault: the lake folder or the catalog is broken', () => {
     assert.equal(failure.nonRetryable, true);
     assert.match(failure.message, corrupt);
 
-    const backfill = await startBackfill(client, lake.config, { from: PUBLISHED, to: NEW, mode: 'all' });
-    const err = await backfill.result().catch((e: unknown) => e);
-    assert.ok(err instanceof WorkflowFailedError, String(err));
-    const cause = err.cause instanceof ActivityFailure ? err.cause.cause : err.cause;
-    assert.ok(cause instanceof ApplicationFailure && cause.type === 'CatalogCorrupt', String(cause));
-    assert.match(cause.message, corrupt);
+    // A backfill fails just that hour, naming the file, and carries on with the others.
+    const result = await (await startBackfill(client, lake.config, { from: PUBLISHED, to: NEW, mode: 'all' })).result();
+    assert.deepEqual(result.failedHours.map((f) => f.hour), [PUBLISHED]);
+    assert.match(result.failedHours[0]!.reason, new RegExp(`^CatalogCorrupt: ${corrupt.source.slice(1)}`));
+    assert.equal(result.succeeded, 1);
     assert.equal(await fs.readFile(file, 'utf8'), truncated, 'the damaged file is left as evidence, not rewritten');
-    assert.equal(await curatedPartition(lake, NEW).catch(() => 'unreadable'), undefined, 'nothing else was published meanwhile');
+    assert.equal((await curatedPartition(lake, NEW))?.parameters.validated, 'true', 'the healthy hour was published');
 
     // The message's remedy works: delete the file and re-run; the old run's output is cleaned up.
     await fs.rm(file);

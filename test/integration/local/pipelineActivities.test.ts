@@ -115,7 +115,8 @@ describe('pipeline activities on the embedded backend (verify, register, publish
         stagingLocation: first.staging.stagingLocation,
         lineage: { validated: 'true', run_id: 'run-a' },
       });
-      assert.deepEqual(again, { outcome: 'unchanged', previousLocation: first.staging.stagingLocation, deletedObjects: 0 });
+      // A retried publish still reports what the first attempt replaced (nothing, here), not itself.
+      assert.deepEqual(again, { outcome: 'unchanged', previousLocation: null, deletedObjects: 0 });
       assert.deepEqual(await curatedPartition(lake, HOUR), before);
       assert.equal((await publishedRows(lake, HOUR)).length, 40);
       assert.deepEqual(await curatedKeys(), [`${parseS3Uri(first.staging.stagingLocation).key}part-00000.parquet`]);
@@ -142,7 +143,7 @@ describe('pipeline activities on the embedded backend (verify, register, publish
       assert.deepEqual(published, { outcome: 'updated', previousLocation: a.staging.stagingLocation, deletedObjects: 1 });
       const after = await curatedPartition(lake, HOUR);
       assert.equal(after?.location, b.staging.stagingLocation);
-      assert.deepEqual(after?.parameters, { validated: 'true', run_id: 'run-b' });
+      assert.deepEqual(after?.parameters, { validated: 'true', run_id: 'run-b', replaced_location: a.staging.stagingLocation });
       assert.deepEqual(await curatedKeys(), [`${parseS3Uri(b.staging.stagingLocation).key}part-00000.parquet`]);
       await assert.rejects(fs.stat(lake.backend.store.pathOf(bucket(), parseS3Uri(a.staging.stagingLocation).key)), { code: 'ENOENT' }, "run A's folder is pruned");
       // Same input, same rows: re-running an hour never duplicates.
@@ -166,7 +167,7 @@ describe('pipeline activities on the embedded backend (verify, register, publish
         stagingLocation: a.staging.stagingLocation,
         lineage: { validated: 'true', run_id: 'run-a' },
       });
-      assert.deepEqual(again, { outcome: 'unchanged', previousLocation: a.staging.stagingLocation, deletedObjects: 1 });
+      assert.deepEqual(again, { outcome: 'unchanged', previousLocation: null, deletedObjects: 1 });
       assert.deepEqual(await curatedKeys(), [`${parseS3Uri(a.staging.stagingLocation).key}part-00000.parquet`]);
       assert.ok(!(await curatedKeys()).some((k) => k.includes(parseS3Uri(killed.staging.stagingLocation).key)));
       assert.equal((await curatedKeys('2024-03-01T08')).length, 1);
