@@ -5,8 +5,9 @@
  *
  * Retries never duplicate queries. A retried attempt (after a worker crash or a heartbeat
  * timeout) reads the query id from its heartbeat details and reattaches. Only when that query
- * ended FAILED does it move to the next attempt epoch, whose new token lets the engine accept a
- * new query; so there is at most one engine query per (hour, step, run, epoch).
+ * ended FAILED, or died with an embedded engine's worker, does it move to a new attempt epoch,
+ * whose new token lets the engine accept a new query; so there is at most one engine query per
+ * (hour, step, run, epoch).
  */
 import { Context, log } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
@@ -48,7 +49,7 @@ export async function runEngineQuery(
     const reattach = await statusOrLost(engine, queryId);
     statusCalls++;
     if (!reattach) {
-      log.warn('previous query lost with its engine; resubmitting in the same epoch', { queryId, epoch });
+      log.warn('previous query lost with its engine (worker restarted); submitting anew', { queryId, epoch });
       queryId = undefined;
     } else if (reattach.state === 'FAILED' || reattach.state === 'CANCELLED') {
       epoch++;
@@ -59,6 +60,11 @@ export async function runEngineQuery(
     }
   }
   if (!queryId) {
+    if (engine.queriesOutliveWorker === false) {
+      // Whatever an earlier attempt submitted died with its worker (or we could not see it before
+      // the crash): a new epoch per attempt means no token is ever submitted twice.
+      epoch = Math.max(epoch, ctx.info.attempt - 1);
+    }
     queryId = await engine.start(buildRequest(epoch));
     log.info('query started', { queryId, epoch });
   }

@@ -92,6 +92,12 @@ export interface QueryRequest {
 
 /** Asynchronous, Athena-shaped protocol: the polling code path is the same for every engine. */
 export interface QueryEngine {
+  /**
+   * False when a query dies with the worker process (the embedded engine). Then every activity
+   * attempt that must submit uses a new epoch, so no token is ever submitted twice. True or
+   * absent (Athena): a retry reuses the token and the engine returns the surviving query.
+   */
+  readonly queriesOutliveWorker?: boolean;
   start(request: QueryRequest): Promise<string>;
   status(queryId: string): Promise<QueryStatus>;
   results(queryId: string): Promise<Record<string, unknown>[]>;

@@ -107,6 +107,7 @@ export function withEngineFaults(engine: QueryEngine, plan: EngineFaultPlan, now
   };
 
   return {
+    queriesOutliveWorker: engine.queriesOutliveWorker,
     stats,
 
     async start(request: QueryRequest): Promise<string> {

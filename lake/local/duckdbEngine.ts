@@ -45,6 +45,8 @@ const MAX_REMEMBERED_QUERIES = 2_000;
 export class DuckDbQueryEngine implements QueryEngine {
   private readonly queries = new Map<string, QueryRecord>();
   private readonly idsByToken = new Map<string, string>();
+  /** In-process DuckDB: a worker crash takes its queries with it. */
+  readonly queriesOutliveWorker = false;
   /** Queries actually submitted to DuckDB, for tests and fault checks ("at most one per attempt"). */
   submittedCount = 0;
 

@@ -15,7 +15,7 @@ import { assertRawUnchanged, rawFingerprint } from './support/rawFingerprint';
 const KILLS = 21;
 /** Alive time after the restarted worker started polling, for the timed kills. */
 const SOON_MS: [number, number] = [300, 2_000];
-const LATER_MS: [number, number] = [2_000, 7_000];
+const LATER_MS: [number, number] = [1_500, 4_000];
 const between = ([min, max]: [number, number]) => min + Math.floor(Math.random() * (max - min));
 /** A restarted worker may have nothing to do until the dead one's tasks time out (10-60 s). */
 const MID_QUERY_WAIT_MS = 8_000;
@@ -57,7 +57,8 @@ describe('fault: the worker process is killed with kill -9, again and again, dur
     const reader = readContinuously(lake, Object.fromEntries(early.map((h) => [h, expected[h]!])));
     // mode 'all' re-runs the four published hours too: their partitions are swapped under the reader.
     const startedAt = new Date().toISOString();
-    const handle = await startBackfill(client, lake.config, { from: hours[0]!, to: hours[23]!, concurrency: 2, mode: 'all' });
+    // Concurrency 1 keeps the backfill running long enough for every kill to land mid-backfill.
+    const handle = await startBackfill(client, lake.config, { from: hours[0]!, to: hours[23]!, concurrency: 1, mode: 'all' });
     backfill = handle;
     const finished: Promise<BackfillResult> = handle.result();
     let done = false;
@@ -114,28 +115,22 @@ describe('fault: the worker process is killed with kill -9, again and again, dur
     assert.ok(reads.reads > 0);
 
     // Engine queries, as the workers' engine wrapper logged them. The embedded engine lives in the
-    // worker process, so a query dies with it: the retried activity (a later attempt, in a later
-    // process) finds its query id unknown and resubmits the same token. "At most one query per
-    // (hour, step, run, epoch)" therefore holds per engine instance; across processes a token
-    // may repeat only after the process that submitted it was killed. (Athena keeps a query
-    // alive across worker deaths and deduplicates the token itself.)
+    // worker process, so a query dies with it; the retried activity then submits in a new epoch
+    // (one per attempt), so no (hour, step, run, epoch) token is ever submitted twice.
     const log = readQueryLog(queryLog);
     const q = summarizeQueryLog(log);
     assert.deepEqual(q.undecoded, [], 'every token decodes to (hour, step, run, epoch)');
+    assert.deepEqual(
+      q.repeatedTokens.map((r) => r.key),
+      [],
+      'at most one engine query per (hour, step, run, epoch)',
+    );
     for (const [key, epochs] of q.epochs) {
-      // No query failed, so a kill must never have moved a step on to a new epoch (a second query).
-      assert.deepEqual(epochs, [0], `${key} used only epoch 0`);
-    }
-    for (const r of q.repeatedTokens) {
-      const pids = r.submissions.map((s) => s.pid);
-      assert.equal(new Set(pids).size, pids.length, `${r.key}: never submitted twice by one process`);
-      for (const pid of pids.slice(0, -1)) assert.ok(killed.has(pid), `${r.key}: resubmitted although process ${pid} was not killed`);
-      const attempts = r.submissions.map((s) => s.attempt ?? 0);
-      assert.ok(attempts.every((a, j) => j === 0 || a > attempts[j - 1]!), `${r.key}: each resubmission is a later activity attempt (${attempts})`);
+      assert.ok(epochs.length <= killed.size + 1, `${key}: a new epoch only after a kill (${epochs})`);
     }
     console.log(
       `      ${killed.size} kills (trigger, alive after ready, hours done before it: ${trajectory}); recovery after the last restart ${Math.round(recoveryMs / 1000)} s; ` +
-        `${q.submissions} engine queries, ${q.repeatedTokens.length} (hour, step, run, epoch) keys resubmitted after their process was killed; ` +
+        `${q.submissions} engine queries, ${[...q.epochs.values()].filter((e) => e.length > 1).length} steps resubmitted in a new epoch after a kill; ` +
         `${reads.reads} reads, ${reads.staleLocationRaces} stale-location races`,
     );
   });

@@ -34,6 +34,7 @@ export function withQueryLog(engine: QueryEngine, opts: { file: string; table: s
   const seenIds = new Set<string>();
   const write = (e: QueryLogEntry) => appendFileSync(opts.file, JSON.stringify(e) + '\n');
   return {
+    queriesOutliveWorker: engine.queriesOutliveWorker,
     async start(request) {
       const origin = decodeToken(request.idempotencyToken, opts.table);
       const base = { pid: process.pid, token: request.idempotencyToken, ...origin };
