@@ -153,17 +153,17 @@ describe('aws backend on moto: the real activities, hour by hour', function () {
     assert.deepEqual(published, { outcome: 'updated', previousLocation: oldLocation, deletedObjects: 1 });
     const swapped = await lake.backend.catalog.getPartition(database, curated, VALUES);
     assert.equal(swapped?.location, staging.stagingLocation);
-    assert.deepEqual(swapped?.parameters, { validated: 'true' });
+    assert.deepEqual(swapped?.parameters, { validated: 'true', replaced_location: oldLocation });
     assert.equal(await tableExists(stagingTableName(curated, staging.stagingLocation)), false, 'staging table metadata dropped');
     assert.deepEqual(
       (await lake.backend.store.list(bucket, 'curated/')).map((o) => o.key),
       [`${parseS3Uri(staging.stagingLocation).key}20240301_070000_00001_abcde_0.parquet`],
     );
 
-    // Publishing again converges: nothing to swap, nothing to delete.
+    // Publishing again converges: nothing to swap, nothing to delete; it still reports what the swap replaced.
     assert.deepEqual(await env.run(act.publishPartition, { hour: HOUR, stagingLocation: staging.stagingLocation, lineage: { validated: 'true' } }), {
       outcome: 'unchanged',
-      previousLocation: staging.stagingLocation,
+      previousLocation: oldLocation,
       deletedObjects: 0,
     });
     assert.equal(lake.backend.engine.startCalls, 2, 'one StartQueryExecution per query step');
