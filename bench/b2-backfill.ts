@@ -1,0 +1,352 @@
+/**
+ * B2 backfill throughput: the backfill workflow over 720 hours, then 8,760 (a year), tiny data
+ * per hour, on the dev server with an in-process worker and the embedded engine. Reports
+ * partitions/s, the largest history of any backfill run (the continue-as-new chain) and of any
+ * hourly child (from visibility), and RSS/CPU of the worker process and of the dev server,
+ * sampled over time. CPU seconds per partition, split between worker and server, show which side
+ * bounds throughput on this 2-core machine.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
+import { startBackfill } from '../client/backfillStarter';
+import { addHours, formatHour, parseHour } from '../core/hours';
+import { WORKFLOW_TYPES } from '../core/ids';
+import { stopTestTemporal, testTemporal } from '../test/support/temporalServer';
+import { progressQuery } from '../workflows/backfill';
+import type { Benchmark, BenchContext, BenchOutput } from './lib/benchmark';
+import { hourRange, installQuietRuntime, makeBenchLake, sampleProcesses, seedHours, type ProcSample } from './lib/harness';
+import { runChain } from './lib/history';
+import { mdTable, type TargetCheck } from './lib/results';
+import { localQuickStepsBundle, makeWorkerOn, startTunedDevServer, type TunedTemporal } from './lib/variants';
+import { fmtSpread, percentile, round, slope, spread } from './lib/stats';
+
+const TARGET_PARTITIONS_PER_S = 20;
+const TARGET_BACKFILL_RUN_EVENTS = 4096;
+const TARGET_HOURLY_EVENTS = 60;
+/** "Flat": the fitted growth over the last half of the run stays under this share of the median RSS (and 10 MB). */
+const FLAT_RSS_SHARE = 0.05;
+
+interface Scenario {
+  name: string;
+  hours: number;
+  concurrency: number;
+  repeat: number;
+  /** A prototype of a proposed change (bench/lib/variants.ts) instead of the production workflows. */
+  variant?: 'localQuickSteps';
+  /** Run on a second dev server started with the proposed dynamic config (bench/lib/variants.ts). */
+  tunedServer?: boolean;
+}
+
+/** The server a run uses: its client and worker connection, and its process for CPU/RSS sampling. */
+interface Server {
+  client: Client;
+  nativeConnection: NativeConnection;
+  pid: number;
+}
+
+interface RunResult {
+  scenario: string;
+  hours: number;
+  concurrency: number;
+  wallS: number;
+  partitionsPerS: number;
+  succeeded: number;
+  failed: number;
+  backfillRuns: number;
+  maxBackfillRunEvents: number;
+  /**
+   * From the backfill runs' histories: the parent's workflow tasks, and the share of its wall time
+   * with one scheduled or running. Near 100% means the single parent workflow paces the backfill.
+   */
+  parent: { workflowTasks: number; childrenPerWorkflowTask: number; busyShare: number; meanTaskMs: number };
+  hourlyEvents: { max: number; p50: number; counted: number };
+  cpuPerPartitionMs: { worker: number; server: number };
+  rss: { worker: RssSummary; server: RssSummary };
+  samples: { worker: ProcSample[]; server: ProcSample[] };
+}
+
+interface RssSummary {
+  startMB: number;
+  maxMB: number;
+  endMB: number;
+  medianLastHalfMB: number;
+  /** Least-squares growth across the last half of the run, MB. */
+  lastHalfGrowthMB: number;
+  flat: boolean;
+  /**
+   * Worker only: the V8 heap's floor per quarter of the run, MB: the lowest heapUsed, from the
+   * samples taken right after a forced full GC when run with --expose-gc (else from all samples,
+   * where old-generation garbage awaiting a major GC makes floors creep up without a leak).
+   */
+  heapFloorsMB?: number[];
+  heapFloorsAfterGc?: boolean;
+}
+
+export const benchmark: Benchmark = {
+  id: 'B2',
+  name: 'b2-backfill',
+  title: 'Backfill throughput (720 hours, then 8,760)',
+  run,
+};
+
+/**
+ * BENCH_B2_SCENARIOS="720x16,8760x16x1" (hours x concurrency [x repeats]) replaces the default
+ * scenarios: for profiling one shape with --cpu-prof without running the whole set.
+ */
+function scenariosFromEnv(spec: string): Scenario[] {
+  return spec.split(',').map((part) => {
+    const [hours, concurrency, repeat] = part.split('x').map(Number);
+    if (!Number.isInteger(hours) || !Number.isInteger(concurrency)) throw new Error(`BENCH_B2_SCENARIOS: "${part}" is not hours x concurrency [x repeats]`);
+    return { name: `${hours!.toLocaleString('en-US')} h, concurrency ${concurrency}`, hours: hours!, concurrency: concurrency!, repeat: repeat ?? 1 };
+  });
+}
+
+async function run(ctx: BenchContext): Promise<BenchOutput> {
+  installQuietRuntime();
+  const fromEnv = process.env.BENCH_B2_SCENARIOS;
+  const scenarios: Scenario[] = fromEnv
+    ? scenariosFromEnv(fromEnv)
+    : ctx.quick
+      ? [
+          { name: 'quick', hours: 24, concurrency: 4, repeat: 1 },
+          { name: 'quick, prototype: quick steps as local activities', hours: 24, concurrency: 4, repeat: 1, variant: 'localQuickSteps' },
+          { name: 'quick, prototype: tuned dev server', hours: 24, concurrency: 4, repeat: 1, tunedServer: true },
+        ]
+      : [
+          { name: '720 h, concurrency 4 (default)', hours: 720, concurrency: 4, repeat: 2 },
+          { name: '720 h, concurrency 16', hours: 720, concurrency: 16, repeat: 2 },
+          { name: '720 h, concurrency 16, prototype: quick steps as local activities', hours: 720, concurrency: 16, repeat: 2, variant: 'localQuickSteps' },
+          { name: '720 h, concurrency 32', hours: 720, concurrency: 32, repeat: 1 },
+          { name: '720 h, concurrency 16, prototype: tuned dev server', hours: 720, concurrency: 16, repeat: 2, tunedServer: true },
+          {
+            name: '720 h, concurrency 16, prototype: tuned dev server + local quick steps',
+            hours: 720,
+            concurrency: 16,
+            repeat: 2,
+            tunedServer: true,
+            variant: 'localQuickSteps',
+          },
+          { name: '8,760 h, concurrency 16', hours: 8760, concurrency: 16, repeat: 1 },
+        ];
+  const t = await testTemporal();
+  const results: RunResult[] = [];
+  const skipped: string[] = [];
+  let tuned: TunedTemporal | undefined;
+  try {
+    // Each run gets its own lake, task queue and hour range (all in the past), so nothing is already published.
+    let first = parseHour('2000-01-01T00');
+    for (const sc of scenarios) {
+      if (sc.variant) {
+        const v = await localQuickStepsBundle();
+        if (!v.available) {
+          skipped.push(`${sc.name}: ${v.reason}`);
+          continue;
+        }
+      }
+      if (sc.tunedServer) tuned ??= await startTunedDevServer();
+      const server: Server = sc.tunedServer ? tuned! : { client: t.client, nativeConnection: t.nativeConnection, pid: t.server.process.pid! };
+      for (let r = 0; r < sc.repeat; r++) {
+        results.push(await runOnce(ctx, server, sc, formatHour(first), ctx.quick ? 250 : 1000));
+        first = addHours(first, sc.hours + 24);
+      }
+    }
+  } finally {
+    await tuned?.stop();
+    await stopTestTemporal();
+  }
+  return report(ctx, scenarios.filter((sc) => results.some((r) => r.scenario === sc.name)), results, skipped);
+}
+
+async function runOnce(ctx: BenchContext, t: Server, sc: Scenario, first: string, sampleMs: number): Promise<RunResult> {
+  const lake = await makeBenchLake();
+  try {
+    const hours = hourRange(first, sc.hours);
+    ctx.log(`${sc.name}: seeding ${hours.length} tiny raw hours from ${first}`);
+    await seedHours(lake, hours, { rows: 5 });
+    const variant = sc.variant ? await localQuickStepsBundle() : undefined;
+    const worker = await makeWorkerOn(t, lake, variant?.available ? variant.bundle : undefined);
+    const serverPid = t.pid;
+    const sampler = sampleProcesses({ worker: process.pid, server: serverPid }, sampleMs);
+    const t0 = performance.now();
+    const { result, handle } = await worker.runUntil(async () => {
+      const handle = await startBackfill(t.client, lake.config, {
+        from: hours[0]!,
+        to: hours[hours.length - 1]!,
+        concurrency: sc.concurrency,
+        allowLargeRange: sc.hours > 24 * 92,
+      });
+      const progress = setInterval(() => {
+        handle
+          .query(progressQuery)
+          .then((p) => ctx.log(`  ${p.succeeded + p.failed}/${p.total} done, ${p.running} running, ${p.continuedAsNew} continue-as-new, ${p.throughputPerMinute}/min`))
+          .catch(() => undefined);
+      }, 15_000);
+      try {
+        return { result: await handle.result(), handle };
+      } finally {
+        clearInterval(progress);
+      }
+    });
+    const wallS = (performance.now() - t0) / 1000;
+    const samples = await sampler.stop();
+    const chain = await runChain(t.client, handle.workflowId);
+    const hourly = await hourlyHistoryLengths(t, lake.config.temporal.taskQueue, result.succeeded + result.failed);
+    const cpu = (s: ProcSample[]) => (s.length > 1 ? s[s.length - 1]!.cpuS - s[0]!.cpuS : NaN);
+    const out: RunResult = {
+      scenario: sc.name,
+      hours: sc.hours,
+      concurrency: sc.concurrency,
+      wallS,
+      partitionsPerS: result.succeeded / wallS,
+      succeeded: result.succeeded,
+      failed: result.failed,
+      backfillRuns: chain.length,
+      maxBackfillRunEvents: Math.max(...chain.map((c) => c.events)),
+      parent: parentLoad(chain, result.succeeded + result.failed),
+      hourlyEvents: { max: Math.max(...hourly), p50: percentile(hourly, 50), counted: hourly.length },
+      cpuPerPartitionMs: { worker: (cpu(samples.worker!) / result.succeeded) * 1000, server: (cpu(samples.server!) / result.succeeded) * 1000 },
+      rss: { worker: rssSummary(samples.worker!), server: rssSummary(samples.server!) },
+      samples: { worker: samples.worker!, server: samples.server! },
+    };
+    if (result.failed > 0) throw new Error(`B2: ${result.failed} hours failed in "${sc.name}": ${JSON.stringify(result.failedHours.slice(0, 3))}`);
+    ctx.log(
+      `${sc.name}: ${round(out.partitionsPerS, 2)} partitions/s, ${out.backfillRuns} backfill runs (max ${out.maxBackfillRunEvents} events), ` +
+        `hourly max ${out.hourlyEvents.max} events, worker RSS ${round(out.rss.worker.startMB, 0)}→${round(out.rss.worker.endMB, 0)} MB`,
+    );
+    return out;
+  } finally {
+    await lake.cleanup();
+  }
+}
+
+function parentLoad(chain: Awaited<ReturnType<typeof runChain>>, children: number): RunResult['parent'] {
+  const tasks = chain.reduce((s, c) => s + c.profile.workflowTasks, 0);
+  const busy = chain.reduce((s, c) => s + c.profile.workflowTaskMs, 0);
+  const span = chain.reduce((s, c) => s + c.profile.totalMs, 0);
+  return { workflowTasks: tasks, childrenPerWorkflowTask: children / tasks, busyShare: busy / span, meanTaskMs: busy / tasks };
+}
+
+/** History lengths of every hourly run on the task queue, from visibility (waits for it to catch up). */
+async function hourlyHistoryLengths(t: Server, taskQueue: string, expected: number): Promise<number[]> {
+  const query = `WorkflowType = '${WORKFLOW_TYPES.hourly}' AND TaskQueue = '${taskQueue}' AND ExecutionStatus != 'Running'`;
+  const deadline = Date.now() + 60_000;
+  while ((await t.client.workflow.count(query)).count < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+  const lengths: number[] = [];
+  for await (const wf of t.client.workflow.list({ query, pageSize: 1000 })) lengths.push(wf.historyLength);
+  return lengths;
+}
+
+function rssSummary(samples: ProcSample[]): RssSummary {
+  const half = samples.slice(Math.floor(samples.length / 2));
+  const growthPerMs = slope(half.map((s) => ({ x: s.t, y: s.rssMB })));
+  const spanMs = half.length > 1 ? half[half.length - 1]!.t - half[0]!.t : 0;
+  const medianLastHalfMB = percentile(half.map((s) => s.rssMB), 50);
+  const lastHalfGrowthMB = growthPerMs * spanMs;
+  const afterGc = samples.some((s) => s.afterGc);
+  const heap = samples.filter((s) => s.heapUsedMB !== undefined && (!afterGc || s.afterGc));
+  const quarters = heap.length >= 4 ? [0, 1, 2, 3].map((q) => Math.min(...heap.slice(Math.floor((q * heap.length) / 4), Math.floor(((q + 1) * heap.length) / 4)).map((s) => s.heapUsedMB!))) : undefined;
+  return {
+    startMB: samples[0]?.rssMB ?? NaN,
+    maxMB: Math.max(...samples.map((s) => s.rssMB)),
+    endMB: samples[samples.length - 1]?.rssMB ?? NaN,
+    medianLastHalfMB,
+    lastHalfGrowthMB,
+    flat: lastHalfGrowthMB < Math.max(10, FLAT_RSS_SHARE * medianLastHalfMB),
+    heapFloorsMB: quarters,
+    heapFloorsAfterGc: afterGc,
+  };
+}
+
+/** RSS over the run in ~12 buckets: a sparkline-like row for the summary. */
+function rssTrail(samples: ProcSample[], buckets = 12): string {
+  if (samples.length === 0) return '';
+  const out: number[] = [];
+  for (let b = 0; b < buckets; b++) {
+    const slice = samples.slice(Math.floor((b * samples.length) / buckets), Math.max(Math.floor(((b + 1) * samples.length) / buckets), Math.floor((b * samples.length) / buckets) + 1));
+    out.push(round(Math.max(...slice.map((s) => s.rssMB)), 0));
+  }
+  return out.join(' ');
+}
+
+function report(ctx: BenchContext, scenarios: Scenario[], results: RunResult[], skipped: string[]): BenchOutput {
+  const by = (name: string) => results.filter((r) => r.scenario === name);
+  const rows = scenarios.map((sc) => {
+    const rs = by(sc.name);
+    return [
+      sc.name,
+      rs.length,
+      fmtSpread(spread(rs.map((r) => r.partitionsPerS)), '', 2),
+      fmtSpread(spread(rs.map((r) => r.wallS)), ' s', 0),
+      Math.max(...rs.map((r) => r.backfillRuns)),
+      Math.max(...rs.map((r) => r.maxBackfillRunEvents)),
+      `${Math.max(...rs.map((r) => r.hourlyEvents.max))} (p50 ${percentile(rs.map((r) => r.hourlyEvents.p50), 50)})`,
+      `${round(percentile(rs.map((r) => r.parent.busyShare * 100), 50), 0)}% (${round(percentile(rs.map((r) => r.parent.meanTaskMs), 50), 0)} ms/task, ${round(percentile(rs.map((r) => r.parent.childrenPerWorkflowTask), 50), 2)} children/task)`,
+      `${round(percentile(rs.map((r) => r.cpuPerPartitionMs.worker), 50), 0)} / ${round(percentile(rs.map((r) => r.cpuPerPartitionMs.server), 50), 0)}`,
+    ];
+  });
+  const rssRows = results.map((r) => [
+    `${r.scenario}`,
+    `${round(r.rss.worker.startMB, 0)} → max ${round(r.rss.worker.maxMB, 0)} → ${round(r.rss.worker.endMB, 0)}; last half ${r.rss.worker.lastHalfGrowthMB >= 0 ? '+' : ''}${round(r.rss.worker.lastHalfGrowthMB, 1)} MB ${r.rss.worker.flat ? '(flat)' : '(**growing**)'}`,
+    rssTrail(r.samples.worker),
+    r.rss.worker.heapFloorsMB
+      ? `${r.rss.worker.heapFloorsMB.map((m) => round(m, 0)).join(' ')}${r.rss.worker.heapFloorsAfterGc ? ' (after full GC)' : ' (no forced GC: creeps without a leak)'}`
+      : 'n/a (run too short)',
+    `${round(r.rss.server.startMB, 0)} → ${round(r.rss.server.endMB, 0)}; last half ${round(r.rss.server.lastHalfGrowthMB, 1)} MB`,
+  ]);
+
+  // Targets are judged on production runs only; prototypes are reported beside them.
+  const isPrototype = (sc: Scenario | undefined) => Boolean(sc?.variant || sc?.tunedServer);
+  const production = results.filter((r) => !isPrototype(scenarios.find((sc) => sc.name === r.scenario)));
+  const best = Math.max(...production.map((r) => r.partitionsPerS));
+  const maxBackfill = Math.max(...production.map((r) => r.maxBackfillRunEvents));
+  const maxHourly = Math.max(...production.map((r) => r.hourlyEvents.max));
+  const longest = [...production].sort((a, b) => b.hours - a.hours)[0]!;
+  const judged = !ctx.quick;
+  const targets: TargetCheck[] = [
+    {
+      name: 'backfill partitions/s on 2 cores',
+      target: `≥ ${TARGET_PARTITIONS_PER_S}`,
+      measured: scenarios.filter((sc) => !isPrototype(sc)).map((sc) => `${sc.name}: ${round(percentile(by(sc.name).map((r) => r.partitionsPerS), 50), 2)}`).join('; '),
+      note: scenarios.filter((sc) => isPrototype(sc)).map((sc) => `${sc.name}: ${round(percentile(by(sc.name).map((r) => r.partitionsPerS), 50), 2)}`).join('; '),
+      met: judged ? best >= TARGET_PARTITIONS_PER_S : null,
+    },
+    { name: 'max history events of any backfill run', target: `≤ ${TARGET_BACKFILL_RUN_EVENTS}`, measured: String(maxBackfill), met: judged ? maxBackfill <= TARGET_BACKFILL_RUN_EVENTS : null },
+    { name: 'max history events of any hourly run', target: `≤ ${TARGET_HOURLY_EVENTS}`, measured: String(maxHourly), met: judged ? maxHourly <= TARGET_HOURLY_EVENTS : null },
+    {
+      name: `worker RSS flat over the last half (${longest.scenario})`,
+      target: `growth < max(10 MB, ${FLAT_RSS_SHARE * 100}% of median)`,
+      measured: `${round(longest.rss.worker.lastHalfGrowthMB, 1)} MB over the last half (median ${round(longest.rss.worker.medianLastHalfMB, 0)} MB)`,
+      met: judged ? longest.rss.worker.flat : null,
+    },
+  ];
+  const markdown = [
+    'Tiny hours (5 rows, 1 file); the backfill workflow with its default history budget; one in-process worker (production worker wiring, ' +
+      'engine slots at their defaults) on the dev server. CPU per partition is CPU-seconds consumed by the worker process and by the dev server, ' +
+      'divided by partitions published.',
+    '',
+    mdTable(
+      ['scenario', 'runs', 'partitions/s', 'wall', 'backfill runs (continue-as-new chain)', 'max events in a backfill run', 'max events in an hourly run', 'parent busy (a workflow task scheduled or running)', 'CPU ms per partition: worker / server'],
+      rows,
+    ),
+    '',
+    'RSS over time (MB):',
+    '',
+    ...(skipped.length ? [`Not measured: ${skipped.join('; ')}.`, ''] : []),
+    mdTable(['run', 'worker: start → max → end; trend over the last half', 'worker, max per twelfth of the run', 'worker V8 heap floor per quarter', 'dev server (in-memory SQLite: grows with stored histories)'], rssRows),
+  ].join('\n');
+  return {
+    params: { scenarios, rowsPerHour: 5 },
+    targets,
+    metrics: {
+      runs: results.map(({ samples, ...r }) => ({ ...r, samples: { worker: thin(samples.worker), server: thin(samples.server) } })),
+    },
+    markdown,
+  };
+}
+
+/** At most ~300 samples per series in the JSON. */
+function thin(samples: ProcSample[]): ProcSample[] {
+  const step = Math.max(1, Math.ceil(samples.length / 300));
+  return samples.filter((_, i) => i % step === 0);
+}
