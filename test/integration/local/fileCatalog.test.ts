@@ -6,6 +6,7 @@ import { PipelineError } from '../../../core/errors';
 import { FileCatalog } from '../../../lake/local/fileCatalog';
 import { curatedTableDef, rawTableDef } from '../../../lake/tableDefinitions';
 import type { PartitionDef, TableDef } from '../../../lake/ports';
+import { isPipelineError } from '../../support/assertions';
 
 const LAYOUT = { bucket: 'clickstream-lake', rawPrefix: 'raw/clickstream', curatedPrefix: 'curated/clickstream' };
 
@@ -14,15 +15,6 @@ function partition(values: string[], extra: Record<string, string> = {}): Partit
     values,
     location: `s3://clickstream-lake/curated/clickstream/year=${values[0]}/month=${values[1]}/day=${values[2]}/hour=${values[3]}/run=r1/`,
     parameters: { curated_rows: '10', ...extra },
-  };
-}
-
-function isType(type: string, message?: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof PipelineError, `expected PipelineError, got ${String(err)}`);
-    assert.equal(err.type, type);
-    if (message) assert.match(err.message, message);
-    return true;
   };
 }
 
@@ -104,7 +96,7 @@ describe('lake/local/fileCatalog (real files)', () => {
     });
 
     it('partition calls on a missing table are EntityNotFound, naming the table and what to do', async () => {
-      const missing = isType('EntityNotFound', /^table clickstream\.nope is not in the catalog at .*; start the worker once/);
+      const missing = isPipelineError('EntityNotFound', /^table clickstream\.nope is not in the catalog at .*; start the worker once/);
       await assert.rejects(catalog.getPartition('clickstream', 'nope', ['2024', '03', '01', '07']), missing);
       await assert.rejects(catalog.upsertPartition('clickstream', 'nope', partition(['2024', '03', '01', '07'])), missing);
       await assert.rejects(catalog.listPartitions('clickstream', 'nope'), missing);
@@ -125,7 +117,7 @@ describe('lake/local/fileCatalog (real files)', () => {
       const truncated = full.slice(0, Math.floor(full.length / 2));
       await fs.writeFile(partFile(), truncated);
       const corrupt = (err: unknown) => {
-        isType('CatalogCorrupt')(err);
+        isPipelineError('CatalogCorrupt')(err);
         const e = err as PipelineError;
         assert.equal(e.message, `catalog file ${partFile()} is not valid JSON (truncated or edited?); restore it from backup or delete it and re-run the affected hours`);
         assert.deepEqual(e.details, { path: partFile() });
@@ -141,15 +133,15 @@ describe('lake/local/fileCatalog (real files)', () => {
     it('an empty table file is CatalogCorrupt too, and ensureTable does not overwrite it', async () => {
       const tableFile = path.join(dir, '_catalog/clickstream/events_curated/table.json');
       await fs.writeFile(tableFile, '');
-      await assert.rejects(catalog.ensureTable(curated), isType('CatalogCorrupt', new RegExp(`^catalog file ${tableFile} is not valid JSON`)));
-      await assert.rejects(catalog.getPartition('clickstream', 'events_curated', v), isType('CatalogCorrupt'));
+      await assert.rejects(catalog.ensureTable(curated), isPipelineError('CatalogCorrupt', new RegExp(`^catalog file ${tableFile} is not valid JSON`)));
+      await assert.rejects(catalog.getPartition('clickstream', 'events_curated', v), isPipelineError('CatalogCorrupt'));
       assert.equal(await fs.readFile(tableFile, 'utf8'), '');
     });
 
     it('an unreadable path (a folder where the file should be) is StorageUnavailable, not "missing"', async () => {
       await fs.rm(partFile());
       await fs.mkdir(partFile());
-      await assert.rejects(catalog.getPartition('clickstream', 'events_curated', v), isType('StorageUnavailable', /^cannot read catalog file /));
+      await assert.rejects(catalog.getPartition('clickstream', 'events_curated', v), isPipelineError('StorageUnavailable', /^cannot read catalog file /));
     });
   });
 
@@ -166,8 +158,8 @@ describe('lake/local/fileCatalog (real files)', () => {
         ['clickstream', 'a b'],
         ['', 'events_curated'],
       ] as const) {
-        await assert.rejects(catalog.ensureTable({ ...curated, database: db, name: table }), isType('InvalidInput', /name '.*' must match/), `${db}.${table}`);
-        await assert.rejects(catalog.getTable(db, table), isType('InvalidInput'));
+        await assert.rejects(catalog.ensureTable({ ...curated, database: db, name: table }), isPipelineError('InvalidInput', /name '.*' must match/), `${db}.${table}`);
+        await assert.rejects(catalog.getTable(db, table), isPipelineError('InvalidInput'));
       }
       assert.deepEqual(await fs.readdir(path.join(dir, '_catalog')), ['clickstream']);
       assert.deepEqual(await fs.readdir(dir), ['_catalog']);
@@ -180,11 +172,11 @@ describe('lake/local/fileCatalog (real files)', () => {
         ['2024', '03', '01', ''],
         ['2024', '03', '01', '07 '],
       ]) {
-        await assert.rejects(catalog.upsertPartition('clickstream', 'events_curated', partition(values)), isType('InvalidInput', /^partition value '.*' must match/));
+        await assert.rejects(catalog.upsertPartition('clickstream', 'events_curated', partition(values)), isPipelineError('InvalidInput', /^partition value '.*' must match/));
       }
       await assert.rejects(
         catalog.upsertPartition('clickstream', 'events_curated', partition(['2024', '03', '01'])),
-        isType('InvalidInput', /^partition of clickstream\.events_curated needs 4 values \(year, month, day, hour\); got 3$/),
+        isPipelineError('InvalidInput', /^partition of clickstream\.events_curated needs 4 values \(year, month, day, hour\); got 3$/),
       );
       assert.deepEqual(await catalog.listPartitions('clickstream', 'events_curated'), []);
     });

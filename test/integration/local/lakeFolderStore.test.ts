@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PipelineError } from '../../../core/errors';
 import { LakeFolderStore } from '../../../lake/local/lakeFolderStore';
+import { isPipelineError } from '../../support/assertions';
 
 const BUCKET = 'clickstream-lake';
 
@@ -16,15 +17,6 @@ async function tree(dir: string, rel = ''): Promise<string[]> {
     else out.push(p);
   }
   return out.sort();
-}
-
-function isType(type: string, message?: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof PipelineError, `expected PipelineError, got ${String(err)}`);
-    assert.equal(err.type, type);
-    if (message) assert.match(err.message, message);
-    return true;
-  };
 }
 
 describe('lake/local/lakeFolderStore (real folder)', () => {
@@ -167,11 +159,11 @@ describe('lake/local/lakeFolderStore (real folder)', () => {
       await fs.writeFile(path.join(lakeDir, 'outside.txt'), 'keep me');
       for (const key of ['../x', '../outside.txt', 'a/../../x', '/etc/passwd', `../${BUCKET}-evil/x`]) {
         const message = new RegExp(`^object key '${key.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}' escapes bucket folder `);
-        assert.throws(() => store.pathOf(BUCKET, key), isType('InvalidInput', message), key);
-        await assert.rejects(store.put(BUCKET, key, 'x'), isType('InvalidInput', message), key);
-        await assert.rejects(store.deleteKeys(BUCKET, [key]), isType('InvalidInput', message), key);
+        assert.throws(() => store.pathOf(BUCKET, key), isPipelineError('InvalidInput', message), key);
+        await assert.rejects(store.put(BUCKET, key, 'x'), isPipelineError('InvalidInput', message), key);
+        await assert.rejects(store.deleteKeys(BUCKET, [key]), isPipelineError('InvalidInput', message), key);
       }
-      await assert.rejects(store.list(BUCKET, '../'), isType('InvalidInput'));
+      await assert.rejects(store.list(BUCKET, '../'), isPipelineError('InvalidInput'));
       assert.equal(await fs.readFile(path.join(lakeDir, 'outside.txt'), 'utf8'), 'keep me');
       assert.deepEqual(await tree(root), ['lake/', 'lake/outside.txt']);
     });
@@ -184,7 +176,7 @@ describe('lake/local/lakeFolderStore (real folder)', () => {
     it('a missing lake folder is StorageUnavailable naming the path and the setting', async () => {
       const missing = new LakeFolderStore(path.join(root, 'no-such-lake'));
       await assert.rejects(missing.list(BUCKET, 'raw/'), (err: unknown) => {
-        isType('StorageUnavailable')(err);
+        isPipelineError('StorageUnavailable')(err);
         const e = err as PipelineError;
         assert.equal(e.message, `lake folder ${path.join(root, 'no-such-lake')} is missing or not a folder; create it or set CLICKSTREAM_LAKE_DIR`);
         assert.deepEqual(e.details, { path: path.join(root, 'no-such-lake') });
@@ -195,7 +187,7 @@ describe('lake/local/lakeFolderStore (real folder)', () => {
     it('a lake "folder" that is a file is StorageUnavailable too', async () => {
       const file = path.join(root, 'a-file');
       await fs.writeFile(file, '');
-      await assert.rejects(new LakeFolderStore(file).list(BUCKET, ''), isType('StorageUnavailable', new RegExp(`^lake folder ${file} is missing or not a folder`)));
+      await assert.rejects(new LakeFolderStore(file).list(BUCKET, ''), isPipelineError('StorageUnavailable', new RegExp(`^lake folder ${file} is missing or not a folder`)));
     });
   });
 });
