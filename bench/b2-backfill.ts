@@ -318,6 +318,10 @@ function report(ctx: BenchContext, scenarios: Scenario[], results: RunResult[], 
       target: `growth < max(10 MB, ${FLAT_RSS_SHARE * 100}% of median)`,
       measured: `${round(longest.rss.worker.lastHalfGrowthMB, 1)} MB over the last half (median ${round(longest.rss.worker.medianLastHalfMB, 0)} MB)`,
       met: judged ? longest.rss.worker.flat : null,
+      note:
+        longest.rss.worker.heapFloorsAfterGc && longest.rss.worker.heapFloorsMB
+          ? `V8 heap after a full GC, per quarter: ${longest.rss.worker.heapFloorsMB.map((m) => round(m, 0)).join(', ')} MB: the growth is native (bench/README.md, fix 5)`
+          : undefined,
     },
   ];
   const markdown = [

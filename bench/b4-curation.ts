@@ -377,6 +377,7 @@ function report(
   ].join('\n');
 
   const p2 = wallRate('prod2');
+  const ceiling = `ceiling, DuckDB's NDJSON reader: ${round(med('native'), 0)} MB/s, ${round(med('native') / med('naive'), 2)}× the naive loop`;
   return {
     params,
     targets: [
@@ -385,12 +386,14 @@ function report(
         target: `≥ ${TARGET_MBPS} MB/s`,
         measured: `${fmtSpread(p2, ' MB/s')} (proposed SQL: ${fmtSpread(wallRate('proposed2'), ' MB/s')})`,
         met: ctx.quick ? null : p2.median >= TARGET_MBPS,
+        note: ceiling,
       },
       {
         name: 'production curation (2 threads) vs naive JSON.parse loop',
         target: `≥ ${TARGET_VS_NAIVE}×`,
         measured: `${fmtSpread(prod2VsNaive, '×', 2)} (proposed SQL: ${fmtSpread(ratio('proposed2', 'naive'), '×', 2)})`,
         met: ctx.quick ? null : prod2VsNaive.median >= TARGET_VS_NAIVE,
+        note: ceiling,
       },
     ],
     metrics: {
@@ -401,7 +404,7 @@ function report(
       ratios: { prod2VsNaive, prod2VsProd1, proposed2VsProd2, proposed1VsProd1CPU },
       proposedOutputMismatches: mismatched,
       profile,
-      medians: { prod2: med('prod2'), naive: med('naive') },
+      medians: { prod2: med('prod2'), naive: med('naive'), native: med('native') },
     },
     markdown,
   };
