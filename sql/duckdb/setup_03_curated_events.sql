@@ -1,14 +1,15 @@
 -- The curated, typed rows of the given raw files: one per event_id, event_time in UTC.
+-- Reads the fields clickstream_classified_lines parsed once (f, ts, properties): no second parse.
 CREATE OR REPLACE MACRO clickstream_curated_events(files) AS TABLE
 SELECT
-  doc ->> 'event_id' AS event_id,
-  try_cast(doc ->> 'event_time' AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS event_time,
-  doc ->> 'user_id' AS user_id,
-  doc ->> 'session_id' AS session_id,
-  doc ->> 'event_type' AS event_type,
-  doc ->> 'page_url' AS page_url,
-  doc ->> 'referrer' AS referrer,
-  doc ->> 'user_agent' AS user_agent,
-  CAST(doc -> 'properties' AS VARCHAR) AS properties
+  f[1] AS event_id,
+  ts AT TIME ZONE 'UTC' AS event_time,
+  f[2] AS user_id,
+  f[4] AS session_id,
+  f[5] AS event_type,
+  f[6] AS page_url,
+  f[7] AS referrer,
+  f[8] AS user_agent,
+  properties
 FROM clickstream_classified_lines(files)
 WHERE outcome = 'curated';

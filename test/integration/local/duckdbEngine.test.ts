@@ -187,6 +187,18 @@ describe('lake/local/duckdbEngine (real DuckDB)', () => {
     assert.deepEqual(rows.map((r) => r.function_name), ['clickstream_classified_lines', 'clickstream_curated_events', 'clickstream_raw_lines']);
   });
 
+  it('the external file cache is off on every connection (files are read once; caching them only grows native memory)', async () => {
+    const rows = await engine.runNow("SELECT current_setting('enable_external_file_cache') AS on_");
+    assert.deepEqual(rows, [{ on_: false }]);
+    // With the cache on, reading a Parquet file (as validation reads staging) leaves its blocks cached.
+    const file = `s3://${lake.config.lake.bucket}/c/part.parquet`;
+    await fs.mkdir(lake.backend.store.pathOf(lake.config.lake.bucket, 'c'), { recursive: true });
+    await engine.runNow('COPY (SELECT range AS a FROM range(1000)) TO $f (FORMAT parquet)', { f: file });
+    await engine.runNow('SELECT sum(a) AS s FROM read_parquet($f)', { f: file });
+    const [cached] = await engine.runNow("SELECT coalesce(sum(memory_usage_bytes), 0) AS bytes FROM duckdb_memory() WHERE tag = 'EXTERNAL_FILE_CACHE'");
+    assert.equal(Number(cached!.bytes), 0);
+  });
+
   it('object paths resolve under this lake folder, not the working directory', async () => {
     // Guards the fixture: engine paths resolve under this lake's folder, not the working directory.
     await lake.backend.store.put(lake.config.lake.bucket, 'k.txt', 'x');
