@@ -3,15 +3,73 @@
  * Deterministic orchestration only: no I/O, no Node builtins. The clock used is the workflow's
  * own (Temporal replaces Date in the workflow sandbox, so replays see the same times).
  */
-import { ApplicationFailure, isCancellation, log, proxyActivities, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+  log,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  sleep,
+  TemporalFailure,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities';
 import { HourFormatError, parsePastHour } from '../core/hours';
 import { engineTaskQueue, type EnginePriority } from '../core/ids';
 import { SA_HOUR, SA_KIND, SA_STATUS } from '../core/searchAttributes';
-import { polledQuery, quickLakeCall, validationQuery } from './activityProfiles';
+import { NEVER_RETRY, polledQuery, quickLakeCall, quickLocalLakeCall, validationQuery } from './activityProfiles';
 import type { HourlyPipelineInput, HourReport, RawWaitSettings } from './types';
 
-const lake = proxyActivities<PipelineActivities>(quickLakeCall);
+const remoteLake = proxyActivities<PipelineActivities>(quickLakeCall);
+const localLake = proxyLocalActivities<PipelineActivities>(quickLocalLakeCall);
+
+type QuickStep = 'verifyRawPartition' | 'registerRawPartition' | 'publishPartition';
+type QuickSteps = Pick<PipelineActivities, QuickStep>;
+
+/**
+ * Runs from before this patch ran every quick step as a remote activity; their histories must
+ * replay as they were recorded (test/workflows/histories/*-v1-remote-steps.json).
+ */
+export const LOCAL_QUICK_STEPS_PATCH = 'local-quick-steps';
+
+/**
+ * Verify, register and publish: one local attempt, then, only if it failed with a retryable
+ * error, the remote activity with the full retry policy. All three are idempotent, so running a
+ * step again after a failed or timed-out local attempt is safe.
+ */
+function quickSteps(): QuickSteps {
+  if (!patched(LOCAL_QUICK_STEPS_PATCH)) return remoteLake;
+  const localFirst =
+    <I, O>(step: QuickStep, local: (input: I) => Promise<O>, remote: (input: I) => Promise<O>) =>
+    async (input: I): Promise<O> => {
+      try {
+        return await local(input);
+      } catch (err) {
+        if (!(err instanceof TemporalFailure) || isCancellation(err) || isFinal(err)) throw err;
+        log.warn('local attempt failed; retrying as a remote activity', { step, error: rootFailure(err).message });
+        return await remote(input);
+      }
+    };
+  return {
+    verifyRawPartition: localFirst('verifyRawPartition', localLake.verifyRawPartition, remoteLake.verifyRawPartition),
+    registerRawPartition: localFirst('registerRawPartition', localLake.registerRawPartition, remoteLake.registerRawPartition),
+    publishPartition: localFirst('publishPartition', localLake.publishPartition, remoteLake.publishPartition),
+  };
+}
+
+/** A remote activity's failure wraps the activity's error in an ActivityFailure; a local one's arrives as it is. */
+function rootFailure(err: TemporalFailure): Error {
+  return err instanceof ActivityFailure && err.cause ? err.cause : err;
+}
+
+/** A failure retrying cannot fix (the same rule quickLakeCall's retry policy applies). */
+function isFinal(err: TemporalFailure): boolean {
+  const cause = rootFailure(err);
+  return cause instanceof ApplicationFailure && (cause.nonRetryable || NEVER_RETRY.includes(cause.type ?? ''));
+}
 
 /** Engine steps go to the slot-limited task queue of the hour's priority (live or backfill). */
 function engineActivities(priority: EnginePriority) {
@@ -44,6 +102,7 @@ export async function hourlyPipelineWorkflow(input: HourlyPipelineInput): Promis
 }
 
 async function runHour(hour: string, rawWait: RawWaitSettings, priority: EnginePriority): Promise<HourReport> {
+  const lake = quickSteps();
   const { curation, validation } = engineActivities(priority);
   const { workflowId, runId } = workflowInfo();
   const startedAt = Date.now();
@@ -53,7 +112,7 @@ async function runHour(hour: string, rawWait: RawWaitSettings, priority: EngineP
     return [result, Date.now() - t0];
   };
 
-  const [{ manifest, checks }, verifyMs] = await timed(() => waitForRawHour(hour, rawWait));
+  const [{ manifest, checks }, verifyMs] = await timed(() => waitForRawHour(lake, hour, rawWait));
   const [, registerMs] = await timed(() => lake.registerRawPartition({ hour }));
   const [staging, curateMs] = await timed(() =>
     curation.curateToStaging({ hour, rawPrefix: manifest.prefix, files: manifest.files, runId }),
@@ -120,7 +179,7 @@ async function runHour(hour: string, rawWait: RawWaitSettings, priority: EngineP
 }
 
 /** Re-checks a missing or empty raw hour on durable timers (no sleeping activity holds a slot) until the deadline. */
-async function waitForRawHour(hour: string, wait: RawWaitSettings) {
+async function waitForRawHour(lake: QuickSteps, hour: string, wait: RawWaitSettings) {
   const deadline = Date.now() + wait.timeoutSeconds * 1000;
   for (let checks = 1; ; checks++) {
     const manifest = await lake.verifyRawPartition({ hour });

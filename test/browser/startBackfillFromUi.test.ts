@@ -26,6 +26,7 @@ import {
   type UiBrowser,
   type UiStack,
 } from './webUi';
+import { sideEffectEvents } from '../support/historyEvents';
 
 describe('Temporal Web UI in headless Chromium (real dev server, real worker)', function () {
   // A dev server, a worker, DuckDB and Chromium share two cores; waits are on selectors, never sleeps.
@@ -161,7 +162,7 @@ describe('Temporal Web UI in headless Chromium (real dev server, real worker)', 
     const tookMs = closeTime ? closeTime.getTime() - startTime.getTime() : Infinity;
     assert.ok(tookMs < 10_000, `failed within 10 s of its start (took ${tookMs} ms)`);
     const history = await handle.fetchHistory();
-    const scheduled = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes || e.startChildWorkflowExecutionInitiatedEventAttributes);
+    const scheduled = sideEffectEvents(history.events);
     assert.equal(scheduled.length, 0, 'no activity or child was scheduled');
 
     await page.goto(workflowPageUrl(ui, workflowId, runId));

@@ -87,7 +87,7 @@ describe("fault: a crash between publish's location swap and the deletion of sup
     assert.equal(during.length, expected.curatedRows, 'readers see exactly one run: the orphaned files are not served');
     assert.equal(new Set(during.map((r) => r.event_id)).size, during.length);
 
-    // A fresh worker; Temporal retries the publish activity once its start-to-close timeout (1 min) expires.
+    // A fresh worker; publish ran as a local activity, so the dead worker's workflow task times out (10 s) and the new worker runs publish again.
     const recovery = start(false);
     await recovery.ready;
     const report: HourReport = await handle.result();

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { startHour } from '../../client/hourlyStarter';
+import { PipelineError } from '../../core/errors';
+import { withCatalogHook } from '../support/backendHooks';
+import { activityCalls } from '../support/historyEvents';
 import { curatedPartition, publishedRows, publishedSchema, rawPartition } from '../support/lakeReads';
 import { withWorker } from '../support/pipelineWorker';
 import { testTemporal } from '../support/temporalServer';
@@ -42,6 +45,53 @@ describe('hourly pipeline on the embedded default (real dev server, DuckDB, lake
     assert.equal(curated?.parameters.workflow_id, 'clickstream-hour:clickstream_events_curated:2024-03-01T07');
     const rawPart = await rawPartition(lake, '2024-03-01T07');
     assert.match(rawPart!.location, /raw\/clickstream\/year=2024\/month=03\/day=01\/hour=07\/$/);
+  });
+
+  it('runs verify, register and publish as local activities and only the two engine queries as remote ones', async () => {
+    const { client } = await testTemporal();
+    const raw = await makeRawHour(lake, { hour: '2024-03-01T07', rows: 20 });
+    const handle = await withWorker(lake, async () => {
+      const h = await startHour(client, lake.config, '2024-03-01T07');
+      await h.result();
+      return h;
+    });
+    const { events } = await handle.fetchHistory();
+    assert.deepEqual(activityCalls(events), {
+      remote: ['curateToStaging', 'validateStaging'],
+      local: ['verifyRawPartition', 'registerRawPartition', 'publishPartition'],
+    });
+    assert.ok(events!.length <= 24, `${events!.length} history events for one hour (37 when every step was a remote activity)`);
+    assert.equal((await publishedRows(lake, '2024-03-01T07')).length, raw.expected.curatedRows);
+  });
+
+  it('a local attempt that fails with a retryable error is retried as a remote activity, and the hour publishes once', async () => {
+    const { client } = await testTemporal();
+    const raw = await makeRawHour(lake, { hour: '2024-03-01T07', rows: 20 });
+    let curatedUpserts = 0;
+    // The real catalog does the work; the hook only makes the first publish attempt fail as a flaky Glue call would.
+    const flaky = withCatalogHook(lake.backend, async (table) => {
+      if (table === lake.config.tables.curated && ++curatedUpserts === 1) {
+        throw new PipelineError('TransientBackend', 'catalog briefly unavailable (injected by the test)', { retryable: true });
+      }
+    });
+    const handle = await withWorker(
+      lake,
+      async () => {
+        const h = await startHour(client, lake.config, '2024-03-01T07');
+        await h.result();
+        return h;
+      },
+      flaky,
+    );
+    const { events } = await handle.fetchHistory();
+    assert.deepEqual(activityCalls(events), {
+      remote: ['curateToStaging', 'validateStaging', 'publishPartition'],
+      local: ['verifyRawPartition', 'registerRawPartition', 'publishPartition'],
+    });
+    assert.equal(curatedUpserts, 2, 'one failed local attempt, one remote attempt that published');
+    const curated = await curatedPartition(lake, '2024-03-01T07');
+    assert.equal(curated?.parameters.curated_rows, String(raw.expected.curatedRows));
+    assert.equal((await publishedRows(lake, '2024-03-01T07')).length, raw.expected.curatedRows);
   });
 
   it('reports schema drift: unknown top-level fields are listed in the report and the lineage, not silently ignored', async () => {

@@ -9,8 +9,13 @@ describe('workflow determinism: recorded histories replay against the current co
   const dir = path.join(__dirname, 'histories');
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
-  it('has recorded histories to replay (success and timer-driven failure)', () => {
-    assert.deepEqual(files.sort(), ['hourly-published.json', 'hourly-raw-missing.json']);
+  it('has recorded histories to replay (success and timer-driven failure), today\'s and those from before the local-quick-steps patch', () => {
+    assert.deepEqual(files.sort(), [
+      'hourly-published-v1-remote-steps.json',
+      'hourly-published.json',
+      'hourly-raw-missing-v1-remote-steps.json',
+      'hourly-raw-missing.json',
+    ]);
   });
 
   for (const file of files) {

@@ -11,6 +11,7 @@ import { pauseSignal, progressQuery, setConcurrencyUpdate, skipUpdate } from '..
 import { withWorker } from '../../support/pipelineWorker';
 import { testTemporal } from '../../support/temporalServer';
 import { makeRawHour, makeTestLake, type TestLake } from '../../support/testLake';
+import { sideEffectEvents } from '../../support/historyEvents';
 
 /**
  * Operator input the existing tests do not cover (see docs/bad-input.md for the ones they do):
@@ -23,7 +24,7 @@ async function invalidInput(handle: WorkflowHandle): Promise<ApplicationFailure>
   assert.equal(err.cause.type, 'InvalidInput');
   assert.equal(err.cause.nonRetryable, true);
   const history = await handle.fetchHistory();
-  assert.equal(history.events!.filter((e) => e.activityTaskScheduledEventAttributes || e.startChildWorkflowExecutionInitiatedEventAttributes).length, 0, 'no side effect');
+  assert.equal(sideEffectEvents(history.events).length, 0, 'no side effect');
   return err.cause;
 }
 
@@ -144,7 +145,7 @@ describe('bad operator input: workflow input from the UI or the temporal CLI, an
         const failed = events.find((e) => e.workflowTaskFailedEventAttributes);
         if (failed) {
           assert.match(String(failed.workflowTaskFailedEventAttributes!.failure?.message), /JSON/);
-          assert.equal(events.filter((e) => e.activityTaskScheduledEventAttributes).length, 0, 'nothing ran');
+          assert.equal(sideEffectEvents(events).length, 0, 'nothing ran');
           break;
         }
         assert.ok(Date.now() < deadline, 'the workflow task failed');

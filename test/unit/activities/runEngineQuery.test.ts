@@ -119,6 +119,22 @@ describe('activities/runEngineQuery', () => {
       assert.deepEqual(engine.cancelled, []);
     });
 
+    it('waits the first poll delay before the first status call (a query is never done right after start)', async () => {
+      const engine = new ScriptedEngine([st('SUCCEEDED')]);
+      const startedAt: number[] = [];
+      const statusAt: number[] = [];
+      const timed: QueryEngine = {
+        start: async (r) => (startedAt.push(Date.now()), engine.start(r)),
+        status: async (id) => (statusAt.push(Date.now()), engine.status(id)),
+        results: async () => [],
+        cancel: async () => {},
+      };
+      const { env } = envWith();
+      const done = await runLoop(env, timed, { initialMs: 300, maxMs: 300, multiplier: 1 });
+      assert.equal(done.statusCalls, 1);
+      assert.ok(statusAt[0]! - startedAt[0]! >= 290, `first status call ${statusAt[0]! - startedAt[0]!} ms after start, expected >= 300 ms`);
+    });
+
     it('FAILED becomes QueryFailed carrying the engine reason, and its retryable flag decides retries', async () => {
       for (const retryable of [true, false, undefined]) {
         const engine = new ScriptedEngine([st('RUNNING'), st('FAILED', { reason: 'Binder Error: column x not found', retryable, errorCategory: 2 })]);

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { CONFIG_ENV_NAMES, loadConfig } from '../../../config/config';
+import { CONFIG_ENV_NAMES, loadConfig, POLL_DEFAULTS } from '../../../config/config';
+import { DISPATCH_RATE_KEY, DISPATCH_READS_PER_SECOND } from '../../../devserver/devServer';
 import { AWS_ENV_NAMES, parseAwsSettings } from '../../../lake/aws/awsSettings';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -16,6 +17,7 @@ interface Service {
   build?: string;
   ports?: string[];
   environment?: Record<string, string>;
+  volumes?: string[];
   command?: string[];
   depends_on?: Record<string, { condition: string }> | string[];
 }
@@ -54,6 +56,18 @@ describe('docker-compose.yml', () => {
     const deps = services.worker!.depends_on as Record<string, { condition: string }>;
     assert.equal(deps['moto-setup']!.condition, 'service_completed_successfully');
     assert.equal(deps.temporal!.condition, 'service_healthy');
+  });
+
+  it("gives Temporal the dev server's task-dispatch rate through a mounted dynamic-config file", () => {
+    const env = services.temporal!.environment!;
+    const mount = (services.temporal!.volumes ?? []).map((v) => v.split(':')).find(([, target]) => target === `/etc/temporal/${env.DYNAMIC_CONFIG_FILE_PATH}`);
+    assert.ok(mount, `a volume must mount a file at /etc/temporal/${env.DYNAMIC_CONFIG_FILE_PATH} (DYNAMIC_CONFIG_FILE_PATH)`);
+    const dynamic = YAML.parse(readFileSync(path.join(ROOT, mount[0]!), 'utf8')) as Record<string, { value: unknown }[]>;
+    assert.deepEqual(dynamic[DISPATCH_RATE_KEY], [{ value: DISPATCH_READS_PER_SECOND }]);
+  });
+
+  it('worker polls Athena with the aws backend defaults', () => {
+    assert.deepEqual(loadConfig({ ...workerEnv }).engine.poll, POLL_DEFAULTS.aws);
   });
 
   it('sets every setting the worker reads (bar documented local-only ones) and no unknown CLICKSTREAM_* name', () => {

@@ -30,7 +30,7 @@ describe('config/config', () => {
     assert.equal(c.lake.rawPrefix, 'raw/clickstream');
     assert.equal(c.lake.curatedPrefix, 'curated/clickstream');
     assert.deepEqual(c.tables, { database: 'clickstream', raw: 'clickstream_events', curated: 'clickstream_events_curated' });
-    assert.deepEqual(c.engine, { threads: 2, poll: { initialMs: 50, maxMs: 5000, multiplier: 1.5 }, slots: { live: 2, backfill: 4 } });
+    assert.deepEqual(c.engine, { threads: 2, poll: { initialMs: 10, maxMs: 5000, multiplier: 1.5 }, slots: { live: 2, backfill: 4 } });
     assert.deepEqual(c.rawWait, { timeoutSeconds: 7200, recheckSeconds: 300 });
     assert.deepEqual(c.temporal, { address: 'localhost:7233', namespace: 'default', taskQueue: DEFAULT_TASK_QUEUE, uiPort: 8233 });
     assert.deepEqual(c.schedule, { minuteOffset: 10 });
@@ -137,8 +137,22 @@ describe('config/config', () => {
     assert.match(problemsOf({ CLICKSTREAM_QUERY_POLL_MULTIPLIER: '0.5' })[0]!, /^CLICKSTREAM_QUERY_POLL_MULTIPLIER: must be >= 1/);
     assert.match(problemsOf({ CLICKSTREAM_RAW_WAIT_SECONDS: 'soon' })[0]!, /^CLICKSTREAM_RAW_WAIT_SECONDS: /);
     assert.deepEqual(problemsOf({ CLICKSTREAM_QUERY_POLL_INITIAL_MS: '500', CLICKSTREAM_QUERY_POLL_MAX_MS: '100' }), [
-      'CLICKSTREAM_QUERY_POLL_MAX_MS: must be >= CLICKSTREAM_QUERY_POLL_INITIAL_MS',
+      'CLICKSTREAM_QUERY_POLL_MAX_MS: must be >= CLICKSTREAM_QUERY_POLL_INITIAL_MS (got 100 < 500, defaults filled in for the local backend)',
     ]);
+    // An initial delay above the backend's default cap is caught too, not silently clamped.
+    assert.deepEqual(problemsOf({ CLICKSTREAM_BACKEND: 'aws', CLICKSTREAM_QUERY_POLL_INITIAL_MS: '9000' }), [
+      'CLICKSTREAM_QUERY_POLL_MAX_MS: must be >= CLICKSTREAM_QUERY_POLL_INITIAL_MS (got 8000 < 9000, defaults filled in for the aws backend)',
+    ]);
+  });
+
+  it('takes the poll policy defaults from the backend, each unset setting on its own', () => {
+    assert.deepEqual(loadConfig({}).engine.poll, { initialMs: 10, maxMs: 5000, multiplier: 1.5 });
+    assert.deepEqual(loadConfig({ CLICKSTREAM_BACKEND: 'aws' }).engine.poll, { initialMs: 1000, maxMs: 8000, multiplier: 1.5 });
+    assert.deepEqual(loadConfig({ CLICKSTREAM_BACKEND: 'aws', CLICKSTREAM_QUERY_POLL_MULTIPLIER: '2' }).engine.poll, {
+      initialMs: 1000,
+      maxMs: 8000,
+      multiplier: 2,
+    });
   });
 
   it('ignores non-CLICKSTREAM variables and the test harness variable', () => {
