@@ -6,8 +6,9 @@ import type { PublishInput, PublishResult } from './types';
 
 /**
  * Publishes a validated staging folder: one catalog write swaps the curated partition's
- * location (Glue UpdatePartition/CreatePartition on AWS), then every other run folder of that
- * hour is deleted (S3 DeleteObjects). Readers resolve data through the catalog, so they see the
+ * location (Glue CreatePartition on AWS; GetPartition and UpdatePartition when it exists, then
+ * DeleteTable of the CTAS staging table), then every other run folder of that hour is deleted
+ * (S3 DeleteObjects). Readers resolve data through the catalog, so they see the
  * old complete set of files or the new one, never both and never neither. Re-running converges:
  * the swap is a no-op and the deletion finds only what an interrupted run left behind.
  */
@@ -17,17 +18,15 @@ export function makePublishPartition(deps: ActivityDeps) {
     const v = partitionValues(hour);
     const values = PARTITION_KEYS.map((k) => v[k]);
     const { database, curated } = deps.tables;
-    const previous = await deps.backend.catalog.getPartition(database, curated, values);
-    const alreadyPublished = previous?.location === input.stagingLocation;
-    // The replaced location is kept in the lineage, so a retried publish still reports it.
-    const replaced = alreadyPublished ? previous.parameters.replaced_location || null : (previous?.location ?? null);
-    const outcome = alreadyPublished
-      ? 'unchanged'
-      : await deps.backend.catalog.upsertPartition(database, curated, {
-          values,
-          location: input.stagingLocation,
-          parameters: { ...input.lineage, replaced_location: replaced ?? '' },
-        });
+    const desired = { values, location: input.stagingLocation, parameters: { ...input.lineage, replaced_location: '' } };
+    // One catalog call reads nothing first: it creates the partition, or swaps it and reports the one it found.
+    const { outcome, previous } = await deps.backend.catalog.upsertPartition(database, curated, desired, {
+      // Already at this location: a retried publish finds its own swap and leaves it as it is. Otherwise the
+      // swap records what it replaced in the same write, so a retry can still report it.
+      replace: (found) =>
+        found.location === input.stagingLocation ? found : { ...desired, parameters: { ...input.lineage, replaced_location: found.location } },
+    });
+    const replaced = !previous ? null : previous.location === input.stagingLocation ? previous.parameters.replaced_location || null : previous.location;
 
     const { bucket, key: keepPrefix } = parseS3Uri(input.stagingLocation);
     const hourObjects = await deps.backend.store.list(bucket, curatedHourPrefix(deps.layout, hour));

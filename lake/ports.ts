@@ -46,13 +46,33 @@ export interface PartitionDef {
 
 export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
 
+/** What upsertPartition did, and what it found there: callers need no read of their own before the write. */
+export interface PartitionUpsert {
+  outcome: UpsertOutcome;
+  /** The partition as it was before this call: undefined when it was created (or the table uses partition projection). */
+  previous?: PartitionDef;
+}
+
+export interface UpsertPartitionOptions {
+  /**
+   * When the partition exists, what to write instead of `partition`, derived from the one found
+   * (same values). Lets one write both swap the location and record what it replaced; returning
+   * `previous` itself leaves it alone ('unchanged'). A create writes `partition` as given.
+   */
+  replace?: (previous: PartitionDef) => PartitionDef;
+}
+
 export interface Catalog {
   /** Creates the database and table, or brings an existing table's definition up to date. */
   ensureTable(def: TableDef): Promise<UpsertOutcome>;
   getTable(database: string, table: string): Promise<TableDef | undefined>;
   getPartition(database: string, table: string, values: string[]): Promise<PartitionDef | undefined>;
-  /** Creates the partition or atomically replaces its location and parameters (readers see old or new, never neither). */
-  upsertPartition(database: string, table: string, partition: PartitionDef): Promise<UpsertOutcome>;
+  /**
+   * Creates the partition or atomically replaces its location and parameters in one write (readers
+   * see old or new, never neither); an identical partition is left alone. Returns the partition it
+   * found with the outcome.
+   */
+  upsertPartition(database: string, table: string, partition: PartitionDef, opts?: UpsertPartitionOptions): Promise<PartitionUpsert>;
   listPartitions(database: string, table: string): Promise<PartitionDef[]>;
 }
 

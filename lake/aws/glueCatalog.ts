@@ -5,7 +5,8 @@
  *
  * UpdatePartition replaces a partition's location in one call, so readers see the old files or
  * the new ones, never neither. Tables with partition projection are detected: Athena ignores
- * their Glue partitions, so registering one is a no-op reported as 'unchanged'.
+ * their Glue partitions, so registering one is a no-op reported as 'unchanged'. Partition writes
+ * reuse the table definition they copy for up to a minute (GlueCatalogOptions.tableCacheMs).
  */
 import {
   BatchCreatePartitionCommand,
@@ -27,7 +28,7 @@ import {
   type TableInput,
 } from '@aws-sdk/client-glue';
 import { PipelineError } from '../../core/errors';
-import type { Catalog, PartitionDef, TableDef, UpsertOutcome } from '../ports';
+import type { Catalog, PartitionDef, PartitionUpsert, TableDef, UpsertOutcome, UpsertPartitionOptions } from '../ports';
 import { awsCall, awsErrorCode, type AwsCallContext } from './classifyAwsError';
 import { hasPartitionProjection, rawLinesTableDef, storageDescriptor, tableInput } from './glueTables';
 
@@ -41,9 +42,26 @@ export interface GlueCatalogOptions {
    */
   onPartitionPublished?: (database: string, table: string, partition: PartitionDef) => Promise<void>;
   pageSize?: number;
+  /**
+   * How long a table definition read for partition writes (its storage descriptor, partition keys
+   * and projection flag) is reused, in ms; 0 reads it on every write. Default 60 s: a backfill's
+   * hours share one GetTable per table per minute, while a scheduled hour (one per table per hour)
+   * always reads it. ensureTable and dropTable in this process forget the entry at once.
+   */
+  tableCacheMs?: number;
+  /** Clock for the cache (tests). */
+  now?: () => number;
 }
 
+/** Default of GlueCatalogOptions.tableCacheMs. */
+export const TABLE_CACHE_MS = 60_000;
+
 export class GlueCatalog implements Catalog {
+  /** Table definitions read for partition writes, by database.table (see tableCacheMs). */
+  private readonly tables = new Map<string, { table: Table; readAt: number }>();
+  /** Bumped by every table change made here, so a read that overlapped one is not cached. */
+  private tableChanges = 0;
+
   constructor(
     private readonly glue: GlueClient,
     private readonly opts: GlueCatalogOptions = {},
@@ -51,11 +69,17 @@ export class GlueCatalog implements Catalog {
 
   /** Creates the database and table, or updates a table whose definition drifted. A raw (JSON) table also gets its `_lines` companion. */
   async ensureTable(def: TableDef): Promise<UpsertOutcome> {
-    await this.ensureDatabase(def.database);
-    const outcome = await this.ensureOneTable(def);
-    if (def.format !== 'jsonl') return outcome;
-    const companion = await this.ensureOneTable(rawLinesTableDef(def));
-    return outcome === 'unchanged' && companion !== 'unchanged' ? 'updated' : outcome;
+    // Whatever happens below, the next partition write reads the definition afresh.
+    this.forgetTable(def.database, def.name);
+    try {
+      await this.ensureDatabase(def.database);
+      const outcome = await this.ensureOneTable(def);
+      if (def.format !== 'jsonl') return outcome;
+      const companion = await this.ensureOneTable(rawLinesTableDef(def));
+      return outcome === 'unchanged' && companion !== 'unchanged' ? 'updated' : outcome;
+    } finally {
+      this.forgetTable(def.database, def.name); // a GetTable that overlapped the update may have read the old definition
+    }
   }
 
   async getTable(database: string, table: string): Promise<TableDef | undefined> {
@@ -70,36 +94,66 @@ export class GlueCatalog implements Catalog {
     return undefined;
   }
 
-  async upsertPartition(database: string, table: string, partition: PartitionDef): Promise<UpsertOutcome> {
-    const t = await this.requireTable(database, table);
-    if (hasPartitionProjection(t.Parameters)) return 'unchanged';
-    checkValues(database, table, t, partition.values);
-    const input = partitionInput(t, partition);
-    let existing = await this.fetchPartition(database, table, partition.values);
-    let outcome: UpsertOutcome;
-    if (!existing) {
-      const created = await this.createPartition(database, table, input);
-      if (created) {
-        outcome = 'created';
-      } else {
-        // Another writer created it between our read and our create: compare with theirs.
-        existing = await this.fetchPartition(database, table, partition.values);
-      }
+  /**
+   * CreatePartition first, since a new hour is the common case (1 request, plus GetTable when the
+   * table is not cached); only on AlreadyExistsException GetPartition, then UpdatePartition if it
+   * differs. The update is one call that replaces location and parameters together.
+   */
+  async upsertPartition(database: string, table: string, partition: PartitionDef, opts: UpsertPartitionOptions = {}): Promise<PartitionUpsert> {
+    const { table: t, cached } = await this.partitionTable(database, table);
+    try {
+      return await this.upsertInto(t, database, table, partition, opts);
+    } catch (err) {
+      // A cached definition of a table dropped (or recreated) since: forget it, and try once more on a fresh read.
+      if (!cached || !(err instanceof PipelineError && err.type === 'EntityNotFound')) throw err;
+      this.forgetTable(database, table);
+      return this.upsertInto((await this.partitionTable(database, table)).table, database, table, partition, opts);
     }
-    if (existing) {
-      if (samePartition(toPartitionDef(existing), partition)) {
-        outcome = 'unchanged';
+  }
+
+  private async upsertInto(t: Table, database: string, table: string, partition: PartitionDef, opts: UpsertPartitionOptions): Promise<PartitionUpsert> {
+    if (hasPartitionProjection(t.Parameters)) return { outcome: 'unchanged' };
+    checkValues(database, table, t, partition.values);
+    let result: PartitionUpsert | undefined;
+    let written = partition;
+    // Twice at most: a partition deleted between our failed create and our read is created on the second pass.
+    for (let pass = 0; pass < 2 && !result; pass++) {
+      if (await this.createPartition(database, table, partitionInput(t, partition))) {
+        result = { outcome: 'created' };
+        continue;
+      }
+      const existing = await this.fetchPartition(database, table, partition.values);
+      if (!existing) continue;
+      const previous = toPartitionDef(existing);
+      written = opts.replace ? opts.replace(previous) : partition;
+      if (written.values.join('\u0000') !== partition.values.join('\u0000')) {
+        throw new PipelineError('InvalidInput', `a replacement for partition [${partition.values.join(', ')}] of ${database}.${table} must keep its values`);
+      }
+      if (samePartition(previous, written)) {
+        result = { outcome: 'unchanged', previous };
       } else {
         await awsCall(this.ctx('UpdatePartition', database, table, partition.values), () =>
           this.glue.send(
-            new UpdatePartitionCommand({ DatabaseName: database, TableName: table, PartitionValueList: partition.values, PartitionInput: input }),
+            new UpdatePartitionCommand({
+              DatabaseName: database,
+              TableName: table,
+              PartitionValueList: partition.values,
+              PartitionInput: partitionInput(t, written),
+            }),
           ),
         );
-        outcome = 'updated';
+        result = { outcome: 'updated', previous };
       }
     }
-    await this.opts.onPartitionPublished?.(database, table, partition);
-    return outcome!;
+    if (!result) {
+      throw new PipelineError(
+        'TransientBackend',
+        `Glue partition [${partition.values.join(', ')}] of ${database}.${table} existed when we created it and was gone when we read it, twice: another writer is deleting it; retry once that settles`,
+        { details: { database, table, values: partition.values } },
+      );
+    }
+    await this.opts.onPartitionPublished?.(database, table, written);
+    return result;
   }
 
   async listPartitions(database: string, table: string): Promise<PartitionDef[]> {
@@ -165,6 +219,7 @@ export class GlueCatalog implements Catalog {
 
   /** Drops a table's metadata (never its objects). A missing table is success: returns false. */
   async dropTable(database: string, table: string): Promise<boolean> {
+    this.forgetTable(database, table);
     try {
       await this.glue.send(new DeleteTableCommand({ DatabaseName: database, Name: table }));
       return true;
@@ -243,6 +298,31 @@ export class GlueCatalog implements Catalog {
     return t;
   }
 
+  /**
+   * The table a partition write copies its storage descriptor from, reused for tableCacheMs. A
+   * table with partition projection is never cached: if projection were turned off, a stale entry
+   * would skip registrations Athena then needs. Every other change (columns, SerDe) reaches the
+   * partitions written after ensureTable in this process at once, and after another process's
+   * change within tableCacheMs, the same as partitions written just before that change.
+   */
+  private async partitionTable(database: string, table: string): Promise<{ table: Table; cached: boolean }> {
+    const key = tableKey(database, table);
+    const ttl = this.opts.tableCacheMs ?? TABLE_CACHE_MS;
+    const now = (this.opts.now ?? Date.now)();
+    const hit = this.tables.get(key);
+    if (hit && now - hit.readAt < ttl) return { table: hit.table, cached: true };
+    this.tables.delete(key);
+    const changes = this.tableChanges;
+    const t = await this.requireTable(database, table);
+    if (ttl > 0 && changes === this.tableChanges && !hasPartitionProjection(t.Parameters)) this.tables.set(key, { table: t, readAt: now });
+    return { table: t, cached: false };
+  }
+
+  private forgetTable(database: string, table: string): void {
+    this.tables.delete(tableKey(database, table));
+    this.tableChanges++;
+  }
+
   private async fetchPartition(database: string, table: string, values: string[]): Promise<Partition | undefined> {
     try {
       const res = await this.glue.send(new GetPartitionCommand({ DatabaseName: database, TableName: table, PartitionValues: values }));
@@ -272,6 +352,10 @@ export class GlueCatalog implements Catalog {
       setting: 'CLICKSTREAM_DATABASE / CLICKSTREAM_RAW_TABLE / CLICKSTREAM_CURATED_TABLE',
     };
   }
+}
+
+function tableKey(database: string, table: string): string {
+  return `${database}.${table}`;
 }
 
 function checkValues(database: string, table: string, t: Table, values: string[]): void {

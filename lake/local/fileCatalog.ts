@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { PipelineError } from '../../core/errors';
-import type { Catalog, PartitionDef, TableDef, UpsertOutcome } from '../ports';
+import type { Catalog, PartitionDef, PartitionUpsert, TableDef, UpsertOutcome, UpsertPartitionOptions } from '../ports';
 
 const SAFE_SEGMENT = /^[A-Za-z0-9_-]+$/;
 
@@ -32,13 +32,18 @@ export class FileCatalog implements Catalog {
     return readJson<PartitionDef>(this.partitionFile(def, values));
   }
 
-  async upsertPartition(database: string, table: string, partition: PartitionDef): Promise<UpsertOutcome> {
+  /** Same contract as Glue's: one atomic file replace per write, and the partition found is returned with the outcome. */
+  async upsertPartition(database: string, table: string, partition: PartitionDef, opts: UpsertPartitionOptions = {}): Promise<PartitionUpsert> {
     const def = await this.requireTable(database, table);
     const file = this.partitionFile(def, partition.values);
-    const existing = await readJson<PartitionDef>(file);
-    if (existing && sameJson(existing, partition)) return 'unchanged';
-    await writeJsonAtomic(file, partition);
-    return existing ? 'updated' : 'created';
+    const previous = await readJson<PartitionDef>(file);
+    const desired = previous && opts.replace ? opts.replace(previous) : partition;
+    if (!sameJson(desired.values, partition.values)) {
+      throw new PipelineError('InvalidInput', `a replacement for partition [${partition.values.join(', ')}] of ${database}.${table} must keep its values`);
+    }
+    if (previous && sameJson(previous, desired)) return { outcome: 'unchanged', previous };
+    await writeJsonAtomic(file, desired);
+    return previous ? { outcome: 'updated', previous } : { outcome: 'created' };
   }
 
   async listPartitions(database: string, table: string): Promise<PartitionDef[]> {

@@ -166,6 +166,7 @@ describe('aws backend on moto: the real activities, hour by hour', function () {
       previousLocation: oldLocation,
       deletedObjects: 0,
     });
+    assert.deepEqual(await lake.backend.catalog.getPartition(database, curated, VALUES), swapped, 'the retry wrote nothing: lineage kept');
     assert.equal(lake.backend.engine.startCalls, 2, 'one StartQueryExecution per query step');
   });
 

@@ -3,10 +3,11 @@
  * goes over HTTP through the real SDK clients, paginators included.
  */
 import assert from 'node:assert/strict';
-import { GetTableCommand } from '@aws-sdk/client-glue';
+import { GetPartitionCommand, GetTableCommand } from '@aws-sdk/client-glue';
 import { PipelineError } from '../../../core/errors';
 import { curatedTableDef, rawTableDef } from '../../../lake/tableDefinitions';
 import type { PartitionDef } from '../../../lake/ports';
+import { GlueCatalog, TABLE_CACHE_MS } from '../../../lake/aws/glueCatalog';
 import { rawLinesTableName } from '../../../lake/aws/glueTables';
 import { useMotoServer } from '../../support/aws/motoServer';
 import { makeAwsTestLake, type AwsTestLake } from '../../support/aws/awsTestLake';
@@ -29,6 +30,33 @@ describe('aws adapters on moto: S3 store and Glue catalog', function () {
   afterEach(async () => {
     await lake?.close();
   });
+
+  async function gluePartition(table: string, values: string[]) {
+    const res = await lake.backend.clients.glue.send(new GetPartitionCommand({ DatabaseName: lake.config.tables.database, TableName: table, PartitionValues: values }));
+    return res.Partition;
+  }
+
+  /** Records the Glue operations sent from now on (per request, as B6 counts them). */
+  function countGlueRequests() {
+    const name = `testGlueCounter-${Math.random()}`;
+    let sent: string[] = [];
+    const stack = lake.backend.clients.glue.middlewareStack as { add: (mw: unknown, opts: unknown) => void; remove: (name: string) => boolean };
+    stack.add(
+      (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+        sent.push(context.commandName?.replace(/Command$/, '') ?? '?');
+        return next(args);
+      },
+      { step: 'deserialize', name },
+    );
+    return {
+      take(): string[] {
+        const out = sent;
+        sent = [];
+        return out;
+      },
+      stop: () => stack.remove(name),
+    };
+  }
 
   describe('S3ObjectStore', () => {
     it('lists every page of a prefix, sorted, with sizes and ETags; a missing prefix is empty', async () => {
@@ -111,18 +139,111 @@ describe('aws adapters on moto: S3 store and Glue catalog', function () {
       assert.equal(await catalog.ensureTable(drifted), 'unchanged');
     });
 
-    it('upsertPartition creates, is unchanged on a repeat, and swaps the location in place', async () => {
+    it('upsertPartition creates, is unchanged on a repeat, and swaps the location in place, returning the partition it found', async () => {
       const { catalog } = lake.backend;
       const { database, curated } = lake.config.tables;
       const bucket = lake.config.lake.bucket;
       const first = partition(HOUR_VALUES, `s3://${bucket}/curated/clickstream/year=2024/month=03/day=01/hour=07/run=a/`, { curated_rows: '5' });
-      assert.equal(await catalog.upsertPartition(database, curated, first), 'created');
-      assert.equal(await catalog.upsertPartition(database, curated, first), 'unchanged');
+      assert.deepEqual(await catalog.upsertPartition(database, curated, first), { outcome: 'created' });
+      assert.deepEqual(await catalog.upsertPartition(database, curated, first), { outcome: 'unchanged', previous: first });
       const second = { ...first, location: first.location.replace('run=a', 'run=b'), parameters: { curated_rows: '6' } };
-      assert.equal(await catalog.upsertPartition(database, curated, second), 'updated');
+      assert.deepEqual(await catalog.upsertPartition(database, curated, second), { outcome: 'updated', previous: first });
       assert.deepEqual(await catalog.getPartition(database, curated, HOUR_VALUES), second);
       // The partition inherits the table's Parquet storage: Athena reads it with the right SerDe.
+      const stored = await gluePartition(curated, HOUR_VALUES);
+      assert.equal(stored?.StorageDescriptor?.SerdeInfo?.SerializationLibrary, 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe');
+      assert.equal(stored?.StorageDescriptor?.Location, second.location);
       assert.equal((await catalog.listPartitions(database, curated)).length, 1);
+    });
+
+    it('upsertPartition with replace: the swap records what it replaced in the same write; a retry is unchanged and keeps it', async () => {
+      const { catalog } = lake.backend;
+      const { database, curated } = lake.config.tables;
+      const bucket = lake.config.lake.bucket;
+      const at = (run: string) => `s3://${bucket}/curated/clickstream/year=2024/month=03/day=01/hour=07/run=${run}/`;
+      const publish = (run: string) => {
+        const desired = partition(HOUR_VALUES, at(run), { run_id: run, replaced_location: '' });
+        return catalog.upsertPartition(database, curated, desired, {
+          replace: (found) => (found.location === desired.location ? found : { ...desired, parameters: { run_id: run, replaced_location: found.location } }),
+        });
+      };
+      assert.deepEqual(await publish('a'), { outcome: 'created' });
+      const a = partition(HOUR_VALUES, at('a'), { run_id: 'a', replaced_location: '' });
+      assert.deepEqual(await catalog.getPartition(database, curated, HOUR_VALUES), a);
+
+      assert.deepEqual(await publish('b'), { outcome: 'updated', previous: a });
+      const b = partition(HOUR_VALUES, at('b'), { run_id: 'b', replaced_location: at('a') });
+      const stored = await gluePartition(curated, HOUR_VALUES);
+      assert.equal(stored?.StorageDescriptor?.Location, at('b'));
+      assert.deepEqual(stored?.Parameters, b.parameters);
+
+      assert.deepEqual(await publish('b'), { outcome: 'unchanged', previous: b }, 'a retried swap finds its own write, lineage included');
+      assert.deepEqual(await catalog.getPartition(database, curated, HOUR_VALUES), b);
+    });
+
+    it('Glue requests: CreatePartition first (no read for a new partition); GetPartition only when it exists; one GetTable per table while cached', async () => {
+      const { catalog } = lake.backend;
+      const { database, raw, curated } = lake.config.tables;
+      const bucket = lake.config.lake.bucket;
+      const sent = countGlueRequests();
+      const rawHour = (h: string) => partition(['2024', '03', '01', h], `s3://${bucket}/raw/clickstream/year=2024/month=03/day=01/hour=${h}/`);
+      const cur = (run: string) => partition(HOUR_VALUES, `s3://${bucket}/curated/clickstream/year=2024/month=03/day=01/hour=07/run=${run}/`);
+
+      assert.equal((await catalog.upsertPartition(database, raw, rawHour('07'))).outcome, 'created');
+      assert.deepEqual(sent.take(), ['GetTable', 'CreatePartition']);
+      assert.equal((await catalog.upsertPartition(database, raw, rawHour('08'))).outcome, 'created');
+      assert.deepEqual(sent.take(), ['CreatePartition'], 'the raw table definition is reused');
+      assert.equal((await catalog.upsertPartition(database, raw, rawHour('07'))).outcome, 'unchanged');
+      assert.deepEqual(sent.take(), ['CreatePartition', 'GetPartition']);
+      assert.equal((await catalog.upsertPartition(database, curated, cur('a'))).outcome, 'created');
+      // On the curated table the aws backend then drops the run's CTAS staging table (missing here: still one request).
+      assert.deepEqual(sent.take(), ['GetTable', 'CreatePartition', 'DeleteTable'], 'each table is read once');
+      assert.deepEqual(await catalog.upsertPartition(database, curated, cur('b')), { outcome: 'updated', previous: cur('a') });
+      assert.deepEqual(sent.take(), ['CreatePartition', 'GetPartition', 'UpdatePartition', 'DeleteTable']);
+      assert.deepEqual(await catalog.getPartition(database, curated, HOUR_VALUES), cur('b'));
+      sent.stop();
+    });
+
+    it('the table cache: ensureTable here is seen at once; another writer\'s change after the TTL; a dropped table is read again, not written blindly', async () => {
+      const { database, curated } = lake.config.tables;
+      const bucket = lake.config.lake.bucket;
+      let now = 1_000_000;
+      const catalog = new GlueCatalog(lake.backend.clients.glue, { now: () => now });
+      const other = new GlueCatalog(lake.backend.clients.glue); // another worker process
+      const def = curatedTableDef(lake.config.lake, database, curated);
+      const cur = (h: string) => partition(['2024', '03', '01', h], `s3://${bucket}/curated/clickstream/year=2024/month=03/day=01/hour=${h}/run=a/`);
+      const columnsOf = async (h: string) => ((await gluePartition(curated, ['2024', '03', '01', h]))?.StorageDescriptor?.Columns ?? []).map((c) => c.Name);
+
+      await catalog.upsertPartition(database, curated, cur('01'));
+      assert.deepEqual(await columnsOf('01'), def.columns.map((c) => c.name));
+      // This process changes the table: the very next partition copies the new columns.
+      const withCountry = { ...def, columns: [...def.columns, { name: 'country', type: 'string' }] };
+      assert.equal(await catalog.ensureTable(withCountry), 'updated');
+      await catalog.upsertPartition(database, curated, cur('02'));
+      assert.deepEqual(await columnsOf('02'), withCountry.columns.map((c) => c.name));
+      // Another process changes it: within the TTL this one still writes what it read (as if just before the change)...
+      const withCity = { ...withCountry, columns: [...withCountry.columns, { name: 'city', type: 'string' }] };
+      assert.equal(await other.ensureTable(withCity), 'updated');
+      now += TABLE_CACHE_MS - 1;
+      await catalog.upsertPartition(database, curated, cur('03'));
+      assert.deepEqual(await columnsOf('03'), withCountry.columns.map((c) => c.name));
+      // ...and once it expires, reads it again.
+      now += 1;
+      await catalog.upsertPartition(database, curated, cur('04'));
+      assert.deepEqual(await columnsOf('04'), withCity.columns.map((c) => c.name));
+
+      // Dropped by someone else while cached: the failed write drops the entry and reads the table, which is gone.
+      assert.equal(await other.dropTable(database, curated), true);
+      await assert.rejects(catalog.upsertPartition(database, curated, cur('05')), (err: unknown) => {
+        assert.ok(err instanceof PipelineError);
+        assert.equal(err.type, 'EntityNotFound');
+        assert.match(err.message, new RegExp(`Glue table ${database}\\.${curated} does not exist`));
+        return true;
+      });
+      // Recreated: written against the new definition without waiting for the TTL.
+      assert.equal(await other.ensureTable(def), 'created');
+      assert.equal((await catalog.upsertPartition(database, curated, cur('05'))).outcome, 'created');
+      assert.deepEqual(await columnsOf('05'), def.columns.map((c) => c.name));
     });
 
     it('listPartitions returns every page, sorted by values', async () => {
@@ -150,7 +271,7 @@ describe('aws adapters on moto: S3 store and Glue catalog', function () {
           many.push(partition(['2024', '04', dd, hh], `s3://${bucket}/raw/clickstream/year=2024/month=04/day=${dd}/hour=${hh}/`));
         }
       }
-      await catalog.upsertPartition(database, raw, many[0]!);
+      assert.equal((await catalog.upsertPartition(database, raw, many[0]!)).outcome, 'created');
       assert.deepEqual(await catalog.createPartitions(database, raw, many), { created: 167, existing: 1 });
       assert.deepEqual(await catalog.createPartitions(database, raw, many), { created: 0, existing: 168 });
       assert.equal((await catalog.listPartitions(database, raw)).length, 168);
@@ -170,7 +291,7 @@ describe('aws adapters on moto: S3 store and Glue catalog', function () {
       const { database, raw } = lake.config.tables;
       const linesTable = rawLinesTableName(raw);
       const p = partition(HOUR_VALUES, `s3://${lake.config.lake.bucket}/raw/clickstream/year=2024/month=03/day=01/hour=07/`);
-      assert.equal(await catalog.upsertPartition(database, linesTable, p), 'unchanged');
+      assert.deepEqual(await catalog.upsertPartition(database, linesTable, p), { outcome: 'unchanged' });
       assert.deepEqual(await catalog.listPartitions(database, linesTable), []);
       assert.deepEqual(await catalog.createPartitions(database, linesTable, [p]), { created: 0, existing: 0 });
     });

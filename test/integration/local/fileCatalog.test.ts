@@ -60,17 +60,44 @@ describe('lake/local/fileCatalog (real files)', () => {
       await catalog.ensureTable(curated);
     });
 
-    it('upsertPartition: created, unchanged, updated; getPartition reads it back', async () => {
+    it('upsertPartition: created, unchanged, updated, each with the partition it found; getPartition reads it back', async () => {
       const v = ['2024', '03', '01', '07'];
       assert.equal(await catalog.getPartition('clickstream', 'events_curated', v), undefined);
-      assert.equal(await catalog.upsertPartition('clickstream', 'events_curated', partition(v)), 'created');
-      assert.equal(await catalog.upsertPartition('clickstream', 'events_curated', partition(v)), 'unchanged');
+      assert.deepEqual(await catalog.upsertPartition('clickstream', 'events_curated', partition(v)), { outcome: 'created' });
+      assert.deepEqual(await catalog.upsertPartition('clickstream', 'events_curated', partition(v)), { outcome: 'unchanged', previous: partition(v) });
       assert.deepEqual(await catalog.getPartition('clickstream', 'events_curated', v), partition(v));
       const moved = { ...partition(v), location: partition(v).location.replace('run=r1', 'run=r2') };
-      assert.equal(await catalog.upsertPartition('clickstream', 'events_curated', moved), 'updated');
+      assert.deepEqual(await catalog.upsertPartition('clickstream', 'events_curated', moved), { outcome: 'updated', previous: partition(v) });
       assert.deepEqual(await catalog.getPartition('clickstream', 'events_curated', v), moved);
-      assert.equal(await catalog.upsertPartition('clickstream', 'events_curated', partition(v, { validated: 'true' })), 'updated');
+      assert.deepEqual(await catalog.upsertPartition('clickstream', 'events_curated', partition(v, { validated: 'true' })), { outcome: 'updated', previous: moved });
       assert.equal((await catalog.getPartition('clickstream', 'events_curated', v))?.parameters.validated, 'true');
+    });
+
+    it('upsertPartition with replace: a create writes the partition as given; an existing one is replaced by what replace derives from it', async () => {
+      const v = ['2024', '03', '01', '07'];
+      const found: PartitionDef[] = [];
+      const swap = (to: PartitionDef) => ({
+        replace: (previous: PartitionDef) => {
+          found.push(previous);
+          return previous.location === to.location ? previous : { ...to, parameters: { ...to.parameters, replaced: previous.location } };
+        },
+      });
+      const first = partition(v);
+      assert.deepEqual(await catalog.upsertPartition('clickstream', 'events_curated', first, swap(first)), { outcome: 'created' });
+      assert.deepEqual(found, [], 'replace is not called for a create');
+      assert.deepEqual(await catalog.getPartition('clickstream', 'events_curated', v), first);
+
+      const second = { ...partition(v), location: first.location.replace('run=r1', 'run=r2') };
+      assert.deepEqual(await catalog.upsertPartition('clickstream', 'events_curated', second, swap(second)), { outcome: 'updated', previous: first });
+      const swapped = { ...second, parameters: { ...second.parameters, replaced: first.location } };
+      assert.deepEqual(await catalog.getPartition('clickstream', 'events_curated', v), swapped);
+      // Again (a retry): replace keeps what it finds, so nothing is written and the lineage survives.
+      assert.deepEqual(await catalog.upsertPartition('clickstream', 'events_curated', second, swap(second)), { outcome: 'unchanged', previous: swapped });
+      assert.deepEqual(await catalog.getPartition('clickstream', 'events_curated', v), swapped);
+
+      const elsewhere = { replace: (p: PartitionDef) => ({ ...p, values: ['2024', '03', '01', '08'] }) };
+      await assert.rejects(catalog.upsertPartition('clickstream', 'events_curated', second, elsewhere), isPipelineError('InvalidInput', /must keep its values/));
+      assert.deepEqual(await catalog.getPartition('clickstream', 'events_curated', v), swapped);
     });
 
     it('listPartitions returns every partition in key order, across days and years', async () => {
@@ -192,7 +219,7 @@ describe('lake/local/fileCatalog (real files)', () => {
     let done = false;
     const writer = (async () => {
       try {
-        for (let i = 1; i <= writes; i++) assert.notEqual(await catalog.upsertPartition('clickstream', 'events_curated', version(i)), 'unchanged');
+        for (let i = 1; i <= writes; i++) assert.equal((await catalog.upsertPartition('clickstream', 'events_curated', version(i))).outcome, 'updated');
       } finally {
         done = true;
       }

@@ -4,7 +4,16 @@
  * BatchCreatePartition at 100 per call with per-item errors, throttling and access denial.
  */
 import assert from 'node:assert/strict';
-import { BatchCreatePartitionCommand, GetPartitionsCommand, GetTableCommand, GlueClient } from '@aws-sdk/client-glue';
+import {
+  BatchCreatePartitionCommand,
+  CreatePartitionCommand,
+  DeleteTableCommand,
+  GetPartitionCommand,
+  GetPartitionsCommand,
+  GetTableCommand,
+  GlueClient,
+  UpdatePartitionCommand,
+} from '@aws-sdk/client-glue';
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { PipelineError, isRetryable } from '../../../core/errors';
@@ -147,11 +156,69 @@ describe('GlueCatalog with a scripted Glue (aws-sdk-client-mock)', () => {
 
   it('AccessDenied on GetTable is non-retryable and names the action', async () => {
     glue.on(GetTableCommand).rejects(sdkError('AccessDeniedException', 'not authorized to perform: glue:GetTable'));
-    await assert.rejects(catalog.upsertPartition('db', 'events', part(1)), (err: unknown) => {
+    // A fresh catalog: nothing cached by an earlier test.
+    await assert.rejects(new GlueCatalog(client).upsertPartition('db', 'events', part(1)), (err: unknown) => {
       assert.ok(err instanceof PipelineError);
       assert.equal(err.type, 'AccessDenied');
       assert.match(err.message, /glue:GetTable/);
       return true;
     });
+  });
+
+  it('a partition deleted between the failed create and the read is created on the second pass; one that keeps vanishing is TransientBackend', async () => {
+    const exists = sdkError('AlreadyExistsException', 'Partition already exists.');
+    const gone = sdkError('EntityNotFoundException', 'Partition not found.');
+    glue.on(CreatePartitionCommand).rejectsOnce(exists).resolves({});
+    glue.on(GetPartitionCommand).rejects(gone);
+    assert.deepEqual(await new GlueCatalog(client).upsertPartition('db', 'events', part(2)), { outcome: 'created' });
+    assert.equal(glue.commandCalls(CreatePartitionCommand).length, 2);
+    assert.equal(glue.commandCalls(UpdatePartitionCommand).length, 0);
+
+    glue.on(CreatePartitionCommand).rejects(exists);
+    await assert.rejects(new GlueCatalog(client).upsertPartition('db', 'events', part(2)), (err: unknown) => {
+      assert.ok(err instanceof PipelineError);
+      assert.equal(err.type, 'TransientBackend');
+      assert.ok(isRetryable(err));
+      return true;
+    });
+  });
+
+  it('a table with partition projection is never cached: turning projection off reaches the next registration', async () => {
+    const projected = { Table: { ...TABLE.Table, Parameters: { 'projection.enabled': 'true' } } };
+    glue.on(GetTableCommand).resolvesOnce(projected).resolves(TABLE);
+    glue.on(CreatePartitionCommand).resolves({});
+    const fresh = new GlueCatalog(client);
+    assert.deepEqual(await fresh.upsertPartition('db', 'events', part(3)), { outcome: 'unchanged' });
+    assert.equal(glue.commandCalls(CreatePartitionCommand).length, 0);
+    assert.deepEqual(await fresh.upsertPartition('db', 'events', part(3)), { outcome: 'created' });
+    assert.equal(glue.commandCalls(GetTableCommand).length, 2);
+    assert.deepEqual(glue.commandCalls(CreatePartitionCommand)[0]!.args[0].input.PartitionInput?.StorageDescriptor?.Location, 's3://lake/raw/h=3/');
+  });
+
+  it('the table definition is reused between partition writes, but not when a table change here overlapped its read', async () => {
+    glue.on(CreatePartitionCommand).resolves({});
+    glue.on(DeleteTableCommand).resolves({});
+    const fresh = new GlueCatalog(client);
+    await fresh.upsertPartition('db', 'events', part(6));
+    await fresh.upsertPartition('db', 'events', part(7));
+    assert.equal(glue.commandCalls(GetTableCommand).length, 1);
+
+    const overlapped = new GlueCatalog(client);
+    const writing = overlapped.upsertPartition('db', 'events', part(8)); // its GetTable is in flight...
+    await overlapped.dropTable('db', 'other'); // ...while a table changes here
+    await writing;
+    await overlapped.upsertPartition('db', 'events', part(9));
+    assert.equal(glue.commandCalls(GetTableCommand).length, 3, 'the overlapping read was not cached');
+    assert.equal(glue.commandCalls(CreatePartitionCommand).length, 4);
+  });
+
+  it('a replacement that changes the partition values is refused before any write', async () => {
+    glue.on(CreatePartitionCommand).rejects(sdkError('AlreadyExistsException', 'Partition already exists.'));
+    glue.on(GetPartitionCommand).resolves({ Partition: { Values: part(4).values, StorageDescriptor: { Location: 's3://lake/raw/old/' }, Parameters: {} } });
+    await assert.rejects(
+      new GlueCatalog(client).upsertPartition('db', 'events', part(4), { replace: (p) => ({ ...p, values: part(5).values }) }),
+      (err: unknown) => err instanceof PipelineError && err.type === 'InvalidInput' && /must keep its values/.test(err.message),
+    );
+    assert.equal(glue.commandCalls(UpdatePartitionCommand).length, 0);
   });
 });
