@@ -4,6 +4,8 @@
  * queries' engine + queue ms). Beside it, in the same run: the same five activities called
  * directly in-process (no Temporal), so "what Temporal adds" is a difference measured side by
  * side, and each hour's event history split into dispatch / workflow tasks / activity bodies.
+ * Also in the same rounds: the previous production ("before" fixes 1-3, bench/lib/variants.ts)
+ * and each fix alone on top of it, so every fix's gain is measured side by side.
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -18,11 +20,12 @@ import { makeWorker } from '../test/support/pipelineWorker';
 import type { TestLake } from '../test/support/testLake';
 import type { PipelineWorker } from '../workers/createPipelineWorker';
 import { stopTestTemporal, testTemporal } from '../test/support/temporalServer';
+import { DEFAULT_DYNAMIC_CONFIG } from '../devserver/devServer';
 import type { Benchmark, BenchContext, BenchOutput } from './lib/benchmark';
 import { hourRange, installQuietRuntime, makeBenchLake, seedHours } from './lib/harness';
 import { fetchEvents, profileHistory, type HistoryProfile } from './lib/history';
 import { mdTable } from './lib/results';
-import { localQuickStepsBundle, makeWorkerOn, startTunedDevServer, TUNED_DYNAMIC_CONFIG, type TunedTemporal } from './lib/variants';
+import { dynamicConfigText, makeWorkerOn, OLD_POLL_OVERRIDES, remoteQuickStepsBundle, startBenchDevServer, STOCK_DYNAMIC_CONFIG, type BenchTemporal } from './lib/variants';
 import { fmtSpread, mean, percentile, round, spread } from './lib/stats';
 
 const TARGET_P50_MS = 100;
@@ -32,12 +35,13 @@ interface FloorShape {
   local: number;
 }
 
-/** The hourly workflow's shape (5 activities) as it is, and with the 3 quick lake steps as local activities. */
-const FLOOR_SHAPES: { name: string; label: string; shape: FloorShape; tuned?: boolean }[] = [
+/** The hourly workflow's shape (2 remote + 3 local activities), and the old one (5 remote), on both servers. */
+const FLOOR_SHAPES: { name: string; label: string; shape: FloorShape; stock?: boolean }[] = [
   { name: 'empty', label: 'empty workflow (start → result only)', shape: { remote: 0, local: 0 } },
-  { name: 'remote5', label: '5 remote no-op activities (the hourly shape today)', shape: { remote: 5, local: 0 } },
-  { name: 'remote2local3', label: '2 remote + 3 local no-op activities', shape: { remote: 2, local: 3 } },
-  { name: 'remote5tuned', label: '5 remote no-op activities, tuned dev server', shape: { remote: 5, local: 0 }, tuned: true },
+  { name: 'remote2local3', label: '2 remote + 3 local no-op activities (the hourly shape now)', shape: { remote: 2, local: 3 } },
+  { name: 'remote5', label: '5 remote no-op activities (the hourly shape before fix 2)', shape: { remote: 5, local: 0 } },
+  { name: 'remote2local3stock', label: '2 remote + 3 local no-op activities, stock dev server', shape: { remote: 2, local: 3 }, stock: true },
+  { name: 'remote5stock', label: '5 remote no-op activities, stock dev server (before fixes 1 and 2)', shape: { remote: 5, local: 0 }, stock: true },
 ];
 
 interface HourSample {
@@ -68,13 +72,13 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
   installQuietRuntime();
   const rounds = ctx.quick ? 1 : 3;
   const perRound = ctx.quick ? 6 : 50;
-  const perPrototype = Math.max(2, Math.floor(perRound / 2));
+  const perComparison = Math.max(2, Math.floor(perRound / 2));
   const warmup = ctx.quick ? 2 : 5;
   const rows = 50;
 
   const t = await testTemporal();
   const lakes: TestLake[] = [];
-  let tuned: TunedTemporal | undefined;
+  let stock: BenchTemporal | undefined;
   try {
     const lake = await makeBenchLake();
     lakes.push(lake);
@@ -124,37 +128,37 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
       return performance.now() - t0;
     };
 
-    // Prototypes of the proposed fixes, each on its own lake, task queue and worker, same rounds:
-    // on the same dev server, and on a second one started with the proposed dynamic config.
-    tuned = await startTunedDevServer();
-    const tunedFloorWorker = await Worker.create({
-      connection: tuned.nativeConnection,
+    // The previous production and each fix alone, each on its own lake, task queue and worker, same
+    // rounds: on the production dev server, or on a second one with the stock dispatch rate.
+    stock = await startBenchDevServer(STOCK_DYNAMIC_CONFIG);
+    const stockFloorWorker = await Worker.create({
+      connection: stock.nativeConnection,
       taskQueue: floorQueue,
       workflowBundle: await bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'workflows', 'floor.ts'), logger: quiet }),
       activities: { noop: async () => undefined },
     });
-    const prototypes: Prototype[] = [];
-    const local = await localQuickStepsBundle();
+    const comparisons: Comparison[] = [];
+    const remote = await remoteQuickStepsBundle();
     const unavailable: string[] = [];
-    const addPrototype = async (name: string, label: string, overrides: Record<string, string>, bundle: 'production' | 'localQuickSteps', server: 'default' | 'tuned') => {
-      if (bundle === 'localQuickSteps' && !local.available) {
-        unavailable.push(`${label}: ${local.reason}`);
+    const addComparison = async (name: string, label: string, setup: { stockServer: boolean; remoteSteps: boolean; oldPoll: boolean }) => {
+      if (setup.remoteSteps && !remote.available) {
+        unavailable.push(`${label}: ${remote.reason}`);
         return;
       }
-      const on = server === 'tuned' ? tuned! : t;
+      const on = setup.stockServer ? stock! : t;
+      const overrides = setup.oldPoll ? OLD_POLL_OVERRIDES : {};
       const pl = await makeBenchLake(overrides);
       lakes.push(pl);
-      const hours = hourRange(`${2019 - prototypes.length}-01-01T00`, warmup + rounds * perPrototype);
+      const hours = hourRange(`${2019 - comparisons.length}-01-01T00`, warmup + rounds * perComparison);
       await seedHours(pl, hours, { rows });
-      const w = await makeWorkerOn(on, pl, bundle === 'localQuickSteps' && local.available ? local.bundle : undefined);
-      prototypes.push({ name, label, lake: pl, worker: w, hours, client: on.client });
+      const w = await makeWorkerOn(on, pl, setup.remoteSteps && remote.available ? remote.bundle : undefined);
+      comparisons.push({ name, label, lake: pl, worker: w, hours, client: on.client });
     };
-    const tunedFlag = Object.entries(TUNED_DYNAMIC_CONFIG).map(([k, v]) => `${k}=${v}`).join(', ');
-    await addPrototype('poll10', 'first poll after 10 ms (CLICKSTREAM_QUERY_POLL_INITIAL_MS=10)', { CLICKSTREAM_QUERY_POLL_INITIAL_MS: '10' }, 'production', 'default');
-    await addPrototype('local', 'verify, register, publish as local activities', {}, 'localQuickSteps', 'default');
-    await addPrototype('both', 'both changes', { CLICKSTREAM_QUERY_POLL_INITIAL_MS: '10' }, 'localQuickSteps', 'default');
-    await addPrototype('tuned', `dev server with ${tunedFlag}`, {}, 'production', 'tuned');
-    await addPrototype('all', `all three: tuned dev server, local quick steps, 10 ms first poll`, { CLICKSTREAM_QUERY_POLL_INITIAL_MS: '10' }, 'localQuickSteps', 'tuned');
+    const before = { stockServer: true, remoteSteps: true, oldPoll: true };
+    await addComparison('before', 'before fixes 1–3 (previous production)', before);
+    await addComparison('fix1', `before + fix 1 only: dev server ${dynamicConfigText(DEFAULT_DYNAMIC_CONFIG)}`, { ...before, stockServer: false });
+    await addComparison('fix2', 'before + fix 2 only: verify, register, publish as local activities', { ...before, remoteSteps: false });
+    await addComparison('fix3', `before + fix 3 only: poll ${lake.config.engine.poll.initialMs} ms first (and sleep first)`, { ...before, oldPoll: false });
 
     const viaWorkflow = async (on: TestLake, hour: string, client = t.client): Promise<HourSample> => {
       const t0 = performance.now();
@@ -177,48 +181,48 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
     };
 
     const floorRuns = Math.max(3, Math.floor(perRound / 2));
-    const measured = await withWorkers([worker, floorWorker, tunedFloorWorker, ...prototypes.map((p) => p.worker)], async () => {
+    const measured = await withWorkers([worker, floorWorker, stockFloorWorker, ...comparisons.map((p) => p.worker)], async () => {
       ctx.log(`warm-up: ${warmup} hours per setup`);
       for (const h of warm) await viaWorkflow(lake, h);
-      for (const p of prototypes) for (const h of p.hours.slice(0, warmup)) await viaWorkflow(p.lake, h, p.client);
-      for (const shape of FLOOR_SHAPES) await floor(shape.shape, shape.tuned ? tuned!.client : t.client);
+      for (const p of comparisons) for (const h of p.hours.slice(0, warmup)) await viaWorkflow(p.lake, h, p.client);
+      for (const shape of FLOOR_SHAPES) await floor(shape.shape, shape.stock ? stock!.client : t.client);
       const samples: HourSample[][] = [];
       const directSamples: DirectSample[][] = [];
       const floorSamples: Record<string, number[]> = Object.fromEntries(FLOOR_SHAPES.map((f) => [f.name, []]));
-      const prototypeSamples: Record<string, HourSample[]> = Object.fromEntries(prototypes.map((p) => [p.name, []]));
+      const comparisonSamples: Record<string, HourSample[]> = Object.fromEntries(comparisons.map((p) => [p.name, []]));
       for (const [r, block] of blocks.entries()) {
         const d: DirectSample[] = [];
         for (const h of block.direct) d.push(await direct(h));
         const w: HourSample[] = [];
         for (const h of block.workflow) w.push(await viaWorkflow(lake, h));
-        for (const p of prototypes) {
-          for (const h of p.hours.slice(warmup + r * perPrototype, warmup + (r + 1) * perPrototype)) prototypeSamples[p.name]!.push(await viaWorkflow(p.lake, h, p.client));
+        for (const p of comparisons) {
+          for (const h of p.hours.slice(warmup + r * perComparison, warmup + (r + 1) * perComparison)) comparisonSamples[p.name]!.push(await viaWorkflow(p.lake, h, p.client));
         }
-        for (let i = 0; i < floorRuns; i++) for (const f of FLOOR_SHAPES) floorSamples[f.name]!.push(await floor(f.shape, f.tuned ? tuned!.client : t.client));
+        for (let i = 0; i < floorRuns; i++) for (const f of FLOOR_SHAPES) floorSamples[f.name]!.push(await floor(f.shape, f.stock ? stock!.client : t.client));
         directSamples.push(d);
         samples.push(w);
         ctx.log(`round ${r + 1}/${rounds}: workflow p50 overhead ${round(percentile(w.map((s) => s.overheadMs), 50))} ms, direct p50 wall ${round(percentile(d.map((s) => s.wallMs), 50))} ms`);
       }
-      return { samples, directSamples, floorSamples, prototypeSamples };
+      return { samples, directSamples, floorSamples, comparisonSamples };
     });
 
     return report(
       ctx,
-      { rounds, perRound, perPrototype, warmup, rows, poll: lake.config.engine.poll, floorRuns },
+      { rounds, perRound, perComparison, warmup, rows, poll: lake.config.engine.poll, floorRuns },
       measured.samples,
       measured.directSamples,
       measured.floorSamples,
-      prototypes.map((p) => ({ name: p.name, label: p.label, samples: measured.prototypeSamples[p.name]! })),
+      comparisons.map((p) => ({ name: p.name, label: p.label, samples: measured.comparisonSamples[p.name]! })),
       unavailable,
     );
   } finally {
     for (const l of lakes) await l.cleanup();
-    await tuned?.stop();
+    await stock?.stop();
     await stopTestTemporal();
   }
 }
 
-interface Prototype {
+interface Comparison {
   name: string;
   label: string;
   lake: TestLake;
@@ -239,7 +243,7 @@ function report(
   rounds: HourSample[][],
   directRounds: DirectSample[][],
   floorSamples: Record<string, number[]>,
-  prototypes: { name: string; label: string; samples: HourSample[] }[],
+  comparisons: { name: string; label: string; samples: HourSample[] }[],
   unavailable: string[],
 ): BenchOutput {
   const all = rounds.flat();
@@ -269,19 +273,21 @@ function report(
   const edges = all.map((s) => s.profile.edgesMs);
   const clientExtra = all.map((s) => s.wallMs - s.profile.totalMs);
   const breakdown = [
-    ['activity dispatch (scheduled → started), 5 activities', p(dispatchTotal, 50)],
-    ['workflow tasks between activities (completed → next scheduled)', p(between, 50)],
-    ['workflow start → first activity, last activity → close', p(edges, 50)],
+    ['remote activity dispatch (scheduled → started), all remote activities', p(dispatchTotal, 50)],
+    ['workflow tasks between remote activities (completed → next scheduled; local activities run inside them)', p(between, 50)],
+    ['workflow start → first remote activity, last remote activity → close (verify, register, publish run here as local activities)', p(edges, 50)],
     ['query activities: run time − engine time (poll detection + plumbing)', p(all.map((s) => s.pollSlackMs), 50)],
-    ['verify + register + publish activity run time', p(nonEngineRun, 50)],
+    ['verify + register + publish as remote activities: run time (only when a local attempt failed)', p(nonEngineRun, 50)],
     ['client: start RPC + result long-poll beyond the server-side run', p(clientExtra, 50)],
   ] as const;
 
   const met = p50 <= TARGET_P50_MS;
-  const allFixes = prototypes.find((pr) => pr.name === 'all');
+  const before = comparisons.find((pr) => pr.name === 'before');
+  const beforeP50 = before ? percentile(before.samples.map((s) => s.overheadMs), 50) : NaN;
+  const beforeP95 = before ? percentile(before.samples.map((s) => s.overheadMs), 95) : NaN;
   const markdown = [
-    `${all.length} hours (${rounds.length} rounds × ${rounds[0]?.length ?? 0}, after ${params.warmup} warm-up hours), ${params.rows} rows each, one at a time; ` +
-      `production poll policy ${JSON.stringify(params.poll)}.`,
+    `${all.length} hours (${rounds.length} rounds × ${rounds[0]?.length ?? 0}, after ${params.warmup} warm-up hours), ${params.rows} rows each, one at a time, ` +
+      `production as it ships: dev server with ${dynamicConfigText(DEFAULT_DYNAMIC_CONFIG)}, poll policy ${JSON.stringify(params.poll)} (local backend default, sleep before each status call).`,
     '',
     mdTable(
       ['', 'p50', 'p95', 'min', 'max'],
@@ -308,16 +314,19 @@ function report(
       [...byType.entries()].map(([type, v]) => [type, p(v.dispatch, 50), p(v.run, 50)]),
     ),
     '',
-    `**Prototypes of the proposed fixes**, same server, same rounds (${params.perPrototype} hours per round each; generated from the current production code, see bench/lib/variants.ts):`,
+    `**Before and after, same run, same rounds** (${params.perComparison} hours per round for each comparison, each on its own lake, task queue and worker; ` +
+      `"before" is the previous production rebuilt from the current code, bench/lib/variants.ts: a second dev server with ${dynamicConfigText(STOCK_DYNAMIC_CONFIG)} (the stock rate), ` +
+      'verify, register and publish as remote activities only, and the old 50 ms first poll. The old immediate status call after start is not rebuilt: ' +
+      'it cost one extra status call per query and no wait, so "before" shows one status call fewer per query than the old code made):',
     '',
     mdTable(
-      ['setup', 'overhead p50 ms', 'p95 ms', 'vs production p50', 'events per hour', 'status calls per hour'],
+      ['setup', 'overhead p50 ms', 'p95 ms', 'p50 vs before', 'events per hour', 'status calls per hour'],
       [
-        ['production today', round(p50), round(p95), '1.00×', p(all.map((s) => s.profile.events), 50), round(mean(all.map((s) => s.statusCalls)), 1)],
-        ...prototypes.map((pr) => {
+        ...comparisons.map((pr) => {
           const o = pr.samples.map((s) => s.overheadMs);
-          return [pr.label, p(o, 50), p(o, 95), `${round(percentile(o, 50) / p50, 2)}×`, p(pr.samples.map((s) => s.profile.events), 50), round(mean(pr.samples.map((s) => s.statusCalls)), 1)];
+          return [pr.label, p(o, 50), p(o, 95), `${round(percentile(o, 50) / beforeP50, 2)}×`, p(pr.samples.map((s) => s.profile.events), 50), round(mean(pr.samples.map((s) => s.statusCalls)), 1)];
         }),
+        ['**production (fixes 1–3)**', round(p50), round(p95), `${round(p50 / beforeP50, 2)}×`, p(all.map((s) => s.profile.events), 50), round(mean(all.map((s) => s.statusCalls)), 1)],
       ],
     ),
     ...(unavailable.length ? ['', `Not measured: ${unavailable.join('; ')}.`] : []),
@@ -338,7 +347,7 @@ function report(
         target: `≤ ${TARGET_P50_MS} ms`,
         measured: `p50 ${round(p50)} ms, p95 ${round(p95)} ms over ${all.length} hours`,
         met: ctx.quick ? null : met,
-        note: allFixes ? `prototype with fixes 1–3 (bench/README.md): p50 ${p(allFixes.samples.map((s) => s.overheadMs), 50)} ms, p95 ${p(allFixes.samples.map((s) => s.overheadMs), 95)} ms` : undefined,
+        note: before ? `before fixes 1–3, same run: p50 ${round(beforeP50)} ms, p95 ${round(beforeP95)} ms` : undefined,
       },
     ],
     metrics: {
@@ -348,14 +357,14 @@ function report(
       activities: Object.fromEntries([...byType.entries()].map(([k, v]) => [k, { dispatchP50: percentile(v.dispatch, 50), runP50: percentile(v.run, 50) }])),
       hours: all.map(({ profile, ...s }) => ({ ...s, events: profile.events, serverTotalMs: profile.totalMs })),
       direct,
-      prototypes: prototypes.map((pr) => ({
+      comparisons: comparisons.map((pr) => ({
         name: pr.name,
         label: pr.label,
         overheadP50: percentile(pr.samples.map((s) => s.overheadMs), 50),
         overheadP95: percentile(pr.samples.map((s) => s.overheadMs), 95),
         eventsP50: percentile(pr.samples.map((s) => s.profile.events), 50),
       })),
-      prototypesUnavailable: unavailable,
+      comparisonsUnavailable: unavailable,
       floorMs: Object.fromEntries(FLOOR_SHAPES.map((f) => [f.name, { shape: f.shape, p50: percentile(floorSamples[f.name]!, 50), p95: percentile(floorSamples[f.name]!, 95) }])),
     },
     markdown,

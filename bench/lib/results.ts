@@ -109,9 +109,10 @@ export function renderSummary(results: BenchResult[], mode: Mode): string {
     lines.push('');
   }
   lines.push(
-    'Nothing in production code was changed by this work. Each missed target has a proposed change that is prototyped and measured ' +
-      'beside production in the same run (rows and tables marked "prototype", "proposed" or "candidates" below; prototypes never count ' +
-      'towards a target). `bench/README.md`, "Profile, then fix", gives for each one the profile, the cause, the file and the change.',
+    'Targets are judged on production code as it ships. Where a fix was applied for a missed target, the benchmark also measures, in the ' +
+      'same run, the code before it ("before", rebuilt from the current code by bench/lib/variants.ts) and each fix alone, so every ' +
+      'before → after below comes from one run under one load. `bench/README.md`, "Profile, then fix", gives for each missed target the ' +
+      'profile, the cause, the change (file) and those numbers.',
   );
   lines.push('');
   lines.push('## Targets');
