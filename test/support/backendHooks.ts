@@ -14,9 +14,9 @@ export function withCatalogHook(
     getTable: (db, t) => base.catalog.getTable(db, t),
     getPartition: (db, t, v) => base.catalog.getPartition(db, t, v),
     listPartitions: (db, t) => base.catalog.listPartitions(db, t),
-    upsertPartition: async (db, t, p) => {
+    upsertPartition: async (db, t, p, opts) => {
       await beforeUpsert(t, p);
-      return base.catalog.upsertPartition(db, t, p);
+      return base.catalog.upsertPartition(db, t, p, opts);
     },
   };
   return { ...base, catalog, close: () => base.close() };
