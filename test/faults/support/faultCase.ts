@@ -29,6 +29,16 @@ export interface ReaderReport {
  * catalog moved on and the old files were deleted in between is counted separately: it is the
  * time-of-check/time-of-use window of delete-after-swap, and a re-read gives the right answer.
  */
+/**
+ * The read lost the race with delete-after-swap: its glob found no files any more, or it listed
+ * the old location's files and one was deleted before it opened it (the error names that file).
+ */
+function isStaleLocationError(message: string, before: string | undefined): boolean {
+  if (/No files found/i.test(message)) return true;
+  const oldFolderKey = before?.replace(/^s3:\/\/[^/]+\//, '');
+  return Boolean(oldFolderKey) && /No such file or directory/.test(message) && message.includes(oldFolderKey!);
+}
+
 export function readContinuously(lake: TestLake, expected: Record<string, ExpectedCounts>): { stop(): Promise<ReaderReport> } {
   const report: ReaderReport = { reads: 0, staleLocationRaces: 0, problems: [] };
   let stopped = false;
@@ -45,7 +55,7 @@ export function readContinuously(lake: TestLake, expected: Record<string, Expect
           }
         } catch (err) {
           const after = (await curatedPartition(lake, hour))?.location;
-          if (after !== before && /No files found/i.test(String((err as Error).message))) report.staleLocationRaces++;
+          if (after !== before && isStaleLocationError(String((err as Error).message), before)) report.staleLocationRaces++;
           else report.problems.push(`${hour}: read failed with the catalog at ${after}: ${(err as Error).message}`);
         }
       }
