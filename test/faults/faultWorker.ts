@@ -18,6 +18,7 @@ import { createLocalBackend } from '../../lake/createBackend';
 import { withEngineFaults, type EngineFaultPlan } from '../../lake/faults/engineFaults';
 import type { LakeBackend } from '../../lake/ports';
 import { createPipelineWorker } from '../../workers/createPipelineWorker';
+import { withDeleteHook } from '../support/backendHooks';
 import { withQueryLog } from './support/queryLog';
 
 async function main(): Promise<void> {
@@ -54,19 +55,11 @@ async function main(): Promise<void> {
 
 /** The crash the publish step must survive: the catalog already points at the new run, the old output is not yet deleted. */
 function crashBeforeDelete(base: LakeBackend): LakeBackend {
-  return {
-    ...base,
-    store: {
-      list: (b, p) => base.store.list(b, p),
-      put: (b, k, body) => base.store.put(b, k, body),
-      deleteKeys: async (b, keys) => {
-        process.stdout.write(`fault-worker crashing before deleting ${keys.length} superseded object(s)\n`);
-        process.kill(process.pid, 'SIGKILL');
-        await new Promise(() => undefined); // never returns: the process is gone
-        return 0;
-      },
-    },
-  };
+  return withDeleteHook(base, async (keys) => {
+    process.stdout.write(`fault-worker crashing before deleting ${keys.length} superseded object(s)\n`);
+    process.kill(process.pid, 'SIGKILL');
+    await new Promise(() => undefined); // never returns: the process is gone
+  });
 }
 
 if (require.main === module) {

@@ -6,7 +6,7 @@ import { parseHour } from '../../core/hours';
 import { curatedHourPrefix, parseS3Uri } from '../../core/locations';
 import type { LakeBackend } from '../../lake/ports';
 import type { HourReport } from '../../workflows/types';
-import { deferred } from '../support/backendHooks';
+import { deferred, withDeleteHook } from '../support/backendHooks';
 import { curatedPartition, publishedRows } from '../support/lakeReads';
 import { makeWorker } from '../support/pipelineWorker';
 import { testTemporal } from '../support/temporalServer';
@@ -25,22 +25,6 @@ async function runFolders(lake: TestLake, hour: string): Promise<string[]> {
 }
 
 const folderOf = (location: string) => /run=[^/]+\//.exec(parseS3Uri(location).key)![0];
-
-/** The lake's backend with a hook that runs before publish deletes superseded output. */
-function beforeDelete(base: LakeBackend, hook: (keys: string[]) => Promise<void>): LakeBackend {
-  return {
-    ...base,
-    store: {
-      list: (b, p) => base.store.list(b, p),
-      put: (b, k, body) => base.store.put(b, k, body),
-      deleteKeys: async (b, keys) => {
-        await hook(keys);
-        return base.store.deleteKeys(b, keys);
-      },
-    },
-    close: () => base.close(),
-  };
-}
 
 describe("fault: a crash between publish's location swap and the deletion of superseded output", () => {
   let lake: TestLake;
@@ -110,7 +94,7 @@ describe("fault: a crash between publish's location swap and the deletion of sup
     const reached = deferred();
     const gate = deferred();
     gate.promise.catch(() => undefined);
-    const held = beforeDelete(lake.backend, async () => {
+    const held = withDeleteHook(lake.backend, async () => {
       reached.resolve();
       await gate.promise;
     });

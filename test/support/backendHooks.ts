@@ -22,6 +22,22 @@ export function withCatalogHook(
   return { ...base, catalog, close: () => base.close() };
 }
 
+/** The real store, with `beforeDelete` run first whenever publish deletes superseded output. */
+export function withDeleteHook(base: LakeBackend, beforeDelete: (keys: string[]) => Promise<void>): LakeBackend {
+  return {
+    ...base,
+    store: {
+      list: (b, p) => base.store.list(b, p),
+      put: (b, k, body) => base.store.put(b, k, body),
+      deleteKeys: async (b, keys) => {
+        await beforeDelete(keys);
+        return base.store.deleteKeys(b, keys);
+      },
+    },
+    close: () => base.close(),
+  };
+}
+
 export function withStatements(base: LakeBackend, statements: StatementBuilder): LakeBackend {
   return { ...base, statements, close: () => base.close() };
 }
