@@ -76,6 +76,11 @@ describe('fault: the worker process is killed with kill -9, again and again, dur
       for (const h of hours) if (((await curatedPartition(lake, h))?.parameters.published_at ?? '') > startedAt) n++;
       return n;
     };
+    const untilProgressOr = async (ms: number) => {
+      const base = await republished();
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline && !done && (await republished()) === base) await sleep(25);
+    };
     for (let i = 0; i < KILLS && !done; i++) {
       const w = start();
       await w.ready;
@@ -84,9 +89,12 @@ describe('fault: the worker process is killed with kill -9, again and again, dur
       // pick up the tasks its dead predecessors left (so kills land amid progress, publishes
       // included); and just after it started an engine query (so some land inside curation or
       // validation).
+      // A timed kill also comes as soon as this worker has published one more hour: once the dead
+      // workers' tasks have timed out, one life can otherwise run most of the backfill (an hour
+      // takes ~0.1 s of orchestration now), and the kills would stop landing mid-backfill.
       const trigger = (['soon', 'later', 'mid-query'] as const)[i % 3]!;
-      if (trigger === 'soon') await sleep(between(SOON_MS));
-      else if (trigger === 'later') await sleep(between(LATER_MS));
+      if (trigger === 'soon') await untilProgressOr(between(SOON_MS));
+      else if (trigger === 'later') await untilProgressOr(between(LATER_MS));
       else {
         await waitForQueryStart(queryLog, w.pid, MID_QUERY_WAIT_MS);
         await sleep(between([0, 300]));
