@@ -14,8 +14,8 @@ export interface DevServerOptions {
   /** SQLite file for durable state; omitted = in-memory (tests). */
   dbFile?: string;
   port?: number;
-  /** UI port; omitted = headless. */
-  uiPort?: number;
+  /** UI port; 'free' = any free port; omitted = headless. */
+  uiPort?: number | 'free';
   namespace?: string;
   /** name -> type (Keyword, Int, Datetime, ...), registered at start-up. */
   searchAttributes?: Record<string, string>;
@@ -44,9 +44,44 @@ export const DISPATCH_READS_PER_SECOND = 1000;
  */
 export const DEFAULT_DYNAMIC_CONFIG: Record<string, string | number | boolean> = { [DISPATCH_RATE_KEY]: DISPATCH_READS_PER_SECOND };
 
+/**
+ * The CLI picks its internal ports (HTTP API, metrics, history, matching, worker) itself, by
+ * binding port 0 and closing it; another process can take one of them before the server binds it
+ * again (CI saw `listen tcp 127.0.0.1:34889: bind: address already in use` on the HTTP API port).
+ * Such a start is repeated with fresh ports; a port the caller fixed is reported at once instead.
+ */
+const PORT_RACE_ATTEMPTS = 4;
+const PORT_TAKEN = /listen tcp [^\s]*:(\d+): bind: address already in use/;
+
+export class DevServerPortTakenError extends Error {
+  constructor(
+    readonly port: number,
+    readonly option: 'port' | 'uiPort',
+  ) {
+    super(`temporal dev server: ${option} ${port} is already in use by another process; free it or choose another port`);
+    this.name = 'DevServerPortTakenError';
+  }
+}
+
 export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
   const binary = await resolveTemporalCli({ install: true, log: opts.log });
-  const port = opts.port ?? (await freePort());
+  for (let attempt = 1; ; attempt++) {
+    const port = opts.port ?? (await freePort());
+    const uiPort = opts.uiPort === 'free' ? await freePort() : opts.uiPort;
+    const started = await startOnce(binary, opts, port, uiPort);
+    if (!('exitCode' in started)) return started;
+    const taken = Number(PORT_TAKEN.exec(started.output)?.[1]);
+    if (taken && taken === opts.port) throw new DevServerPortTakenError(taken, 'port');
+    if (taken && taken === opts.uiPort) throw new DevServerPortTakenError(taken, 'uiPort');
+    if (!taken || attempt >= PORT_RACE_ATTEMPTS) {
+      const tried = taken ? ` (after ${attempt} attempts, each losing a port race)` : '';
+      throw new Error(`temporal dev server exited with code ${started.exitCode} before it was ready${tried}:\n${started.output.slice(-4000)}`);
+    }
+    opts.log?.(`temporal dev server lost port ${taken} to another process while starting; starting again with fresh ports`);
+  }
+}
+
+async function startOnce(binary: string, opts: DevServerOptions, port: number, uiPort: number | undefined): Promise<DevServer | { exitCode: number | null; output: string }> {
   const address = `127.0.0.1:${port}`;
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', opts.namespace ?? 'default', '--log-level', 'warn'];
   if (opts.dbFile) {
@@ -54,7 +89,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     args.push('--db-filename', opts.dbFile);
   }
   for (const [key, value] of Object.entries({ ...DEFAULT_DYNAMIC_CONFIG, ...opts.dynamicConfig })) args.push('--dynamic-config-value', `${key}=${value}`);
-  if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
+  if (uiPort) args.push('--ui-port', String(uiPort));
   else args.push('--headless');
   for (const [name, type] of Object.entries(opts.searchAttributes ?? {})) args.push('--search-attribute', `${name}=${type}`);
 
@@ -73,13 +108,14 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (exited !== undefined) {
-      throw new Error(`temporal dev server exited with code ${exited} before it was ready:\n${output.slice(-4000)}`);
+      sink?.end();
+      return { exitCode: exited, output };
     }
     if (await canConnect(address, 500)) {
       try {
         const conn = await Connection.connect({ address, connectTimeout: 2000 });
-        await conn.workflowService.getSystemInfo({});
-        await conn.close();
+        // A deadline, because whatever accepted the connection may not speak gRPC (a squatter on the port).
+        await conn.withDeadline(Date.now() + 2000, () => conn.workflowService.getSystemInfo({})).finally(() => conn.close());
         break;
       } catch {
         /* frontend not serving yet */
@@ -94,7 +130,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
 
   return {
     address,
-    uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined,
+    uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : undefined,
     process: child,
     stop: () => stopProcess(child).finally(() => sink?.end()),
   };

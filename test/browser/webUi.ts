@@ -13,7 +13,6 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { temporalHourRunHistory } from '../../client/hourRunHistory';
 import { SEARCH_ATTRIBUTES } from '../../core/searchAttributes';
 import { startDevServer, type DevServer } from '../../devserver/devServer';
-import { freePort } from '../../devserver/freePort';
 import { createPipelineWorker } from '../../workers/createPipelineWorker';
 import { workflowBundle } from '../support/pipelineWorker';
 import type { TestLake } from '../support/testLake';
@@ -103,7 +102,7 @@ export interface UiStack {
  */
 export async function startUiStack(lake: TestLake): Promise<UiStack> {
   const logFile = path.join(lake.dir, 'temporal-dev-server.log');
-  const server = await startDevServer({ uiPort: await freePort(), searchAttributes: SEARCH_ATTRIBUTES, logFile });
+  const server = await startDevServer({ uiPort: 'free', searchAttributes: SEARCH_ATTRIBUTES, logFile });
   const cleanups: (() => Promise<unknown>)[] = [() => server.stop()];
   const stop = async () => {
     for (const c of cleanups.reverse()) await c().catch((err) => console.error('browser test cleanup:', err));

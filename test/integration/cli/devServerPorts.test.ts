@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { DevServerPortTakenError, startDevServer } from '../../../devserver/devServer';
+import { freePort } from '../../../devserver/freePort';
+
+/** Holds a loopback port the way another program would, until closed. */
+async function squat(): Promise<{ port: number; close(): Promise<void> }> {
+  const port = await freePort();
+  // It hangs up on whoever connects, so the start-up probe's connection cannot hold close() open.
+  const server = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe('dev server start-up when a port is already taken (real temporal CLI)', function () {
+  this.timeout(90_000);
+
+  // A port the operator fixed cannot be swapped for another; retrying it would only fail again.
+  for (const option of ['port', 'uiPort'] as const) {
+    it(`a taken ${option} fails at once with DevServerPortTakenError naming it, without retrying`, async () => {
+      const taken = await squat();
+      const said: string[] = [];
+      try {
+        const err = await startDevServer({ [option]: taken.port, log: (m) => said.push(m) }).then(
+          (s) => s.stop().then(() => assert.fail(`the server started although ${option} ${taken.port} was taken`)),
+          (e: unknown) => e,
+        );
+        assert.ok(err instanceof DevServerPortTakenError, `expected DevServerPortTakenError, got ${String(err)}`);
+        assert.equal(err.port, taken.port);
+        assert.equal(err.option, option);
+        assert.match(err.message, new RegExp(`${option} ${taken.port} is already in use`));
+        assert.deepEqual(said.filter((m) => m.includes('starting again')), [], 'a fixed port is never retried');
+      } finally {
+        await taken.close();
+      }
+    });
+  }
+
+  it("uiPort 'free' serves the Web UI on a port of its own choosing", async () => {
+    const server = await startDevServer({ uiPort: 'free' });
+    try {
+      assert.match(server.uiUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
+      const res = await fetch(server.uiUrl!);
+      assert.equal(res.status, 200);
+    } finally {
+      await server.stop();
+    }
+  });
+});
