@@ -1,14 +1,25 @@
 import * as net from 'node:net';
 
-/** A loopback TCP port that was free a moment ago (the OS picks it). */
+/**
+ * A loopback TCP port that was free a moment ago (the OS picks it). Like the temporal CLI's own
+ * picker, it leaves the port in TIME_WAIT (our side hangs up first), so for ~60 s the OS does not
+ * hand it to another bind(0) while an explicit bind with SO_REUSEADDR (Go, Node, werkzeug) still works.
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const srv = net.createServer();
+    const srv = net.createServer((socket) => {
+      socket.destroy();
+      srv.close(() => resolve(port));
+    });
+    let port = 0;
     srv.unref();
     srv.on('error', reject);
     srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
+      port = (srv.address() as net.AddressInfo).port;
+      const client = net.connect({ host: '127.0.0.1', port });
+      client.on('error', () => undefined);
+      client.on('close', () => client.destroy());
+      client.on('end', () => client.end());
     });
   });
 }
