@@ -116,7 +116,7 @@ async function startOnce(binary: string, opts: DevServerOptions, port: number, u
         const conn = await Connection.connect({ address, connectTimeout: 2000 });
         // A deadline, because whatever accepted the connection may not speak gRPC (a squatter on the port).
         await conn.withDeadline(Date.now() + 2000, () => conn.workflowService.getSystemInfo({})).finally(() => conn.close());
-        break;
+        if (!uiPort || (await uiReachesServer(uiPort))) break;
       } catch {
         /* frontend not serving yet */
       }
@@ -134,6 +134,21 @@ async function startOnce(binary: string, opts: DevServerOptions, port: number, u
     process: child,
     stop: () => stopProcess(child).finally(() => sink?.end()),
   };
+}
+
+/**
+ * The UI server dials the frontend when it starts, often before the frontend listens, and gRPC then
+ * backs off for ~1 s: pages opened in that window get 503 from its API and show "500 Internal
+ * Error" (CI's browser test saw it). Ready means the UI's API reaches the server.
+ */
+async function uiReachesServer(uiPort: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${uiPort}/api/v1/cluster-info`, { signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
 }
 
 /** SIGTERM, then SIGKILL if it has not exited after 10 s. */

@@ -15,7 +15,7 @@ async function squat(): Promise<{ port: number; close(): Promise<void> }> {
   return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-describe('dev server start-up when a port is already taken (real temporal CLI)', function () {
+describe('dev server start-up: taken ports and a Web UI that is ready (real temporal CLI)', function () {
   this.timeout(90_000);
 
   // A port the operator fixed cannot be swapped for another; retrying it would only fail again.
@@ -39,12 +39,17 @@ describe('dev server start-up when a port is already taken (real temporal CLI)',
     });
   }
 
-  it("uiPort 'free' serves the Web UI on a port of its own choosing", async () => {
+  it("with uiPort 'free', the Web UI's API already reaches the server when start-up returns (no 503 while the UI's gRPC backs off)", async () => {
     const server = await startDevServer({ uiPort: 'free' });
     try {
       assert.match(server.uiUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
-      const res = await fetch(server.uiUrl!);
-      assert.equal(res.status, 200);
+      const page = await fetch(server.uiUrl!);
+      assert.equal(page.status, 200);
+      // Both go through the UI server to the frontend over gRPC.
+      const info = await fetch(`${server.uiUrl}/api/v1/cluster-info`);
+      assert.equal(info.status, 200, await info.text());
+      const namespaces = (await (await fetch(`${server.uiUrl}/api/v1/namespaces`)).json()) as { namespaces: { namespaceInfo: { name: string } }[] };
+      assert.ok(namespaces.namespaces.some((n) => n.namespaceInfo.name === 'default'), JSON.stringify(namespaces).slice(0, 300));
     } finally {
       await server.stop();
     }
