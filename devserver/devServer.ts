@@ -106,6 +106,7 @@ async function startOnce(binary: string, opts: DevServerOptions, port: number, u
   child.once('exit', (code) => (exited = code));
 
   const deadline = Date.now() + 60_000;
+  let frontendServing = false;
   for (;;) {
     if (exited !== undefined) {
       sink?.end();
@@ -116,6 +117,7 @@ async function startOnce(binary: string, opts: DevServerOptions, port: number, u
         const conn = await Connection.connect({ address, connectTimeout: 2000 });
         // A deadline, because whatever accepted the connection may not speak gRPC (a squatter on the port).
         await conn.withDeadline(Date.now() + 2000, () => conn.workflowService.getSystemInfo({})).finally(() => conn.close());
+        frontendServing = true;
         if (!uiPort || (await uiReachesServer(uiPort))) break;
       } catch {
         /* frontend not serving yet */
@@ -123,7 +125,8 @@ async function startOnce(binary: string, opts: DevServerOptions, port: number, u
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`temporal dev server did not answer at ${address} within 60 s:\n${output.slice(-4000)}`);
+      const what = frontendServing ? `its Web UI at http://127.0.0.1:${uiPort} did not reach the server` : `it did not answer at ${address}`;
+      throw new Error(`temporal dev server: ${what} within 60 s:\n${output.slice(-4000)}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }

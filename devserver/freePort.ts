@@ -16,10 +16,8 @@ export function freePort(): Promise<number> {
     srv.on('error', reject);
     srv.listen(0, '127.0.0.1', () => {
       port = (srv.address() as net.AddressInfo).port;
-      const client = net.connect({ host: '127.0.0.1', port });
-      client.on('error', () => undefined);
-      client.on('close', () => client.destroy());
-      client.on('end', () => client.end());
+      // The client closes by itself once our side has hung up (allowHalfOpen is off).
+      net.connect({ host: '127.0.0.1', port }).on('error', reject);
     });
   });
 }
