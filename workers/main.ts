@@ -19,7 +19,7 @@ import { rawHourPrefix } from '../core/locations';
 import { hourlyScheduleId } from '../core/ids';
 import { SEARCH_ATTRIBUTES } from '../core/searchAttributes';
 import { ensureSearchAttributes } from '../client/searchAttributes';
-import { startDevServer, type DevServer } from '../devserver/devServer';
+import { DevServerPortTakenError, startDevServer, type DevServer } from '../devserver/devServer';
 import { canConnect } from '../devserver/freePort';
 import { generateHour } from '../generator/clickstreamGenerator';
 import { writeRawHour } from '../generator/writeRawHour';
@@ -101,6 +101,13 @@ async function temporalAddress(config: PipelineConfig, onStarted: (s: DevServer)
     logFile: path.join(config.lake.dir, '_temporal', 'server.log'),
     searchAttributes: SEARCH_ATTRIBUTES,
     log: say,
+  }).catch((err: unknown) => {
+    // Name the setting the operator can change, not the function option.
+    if (err instanceof DevServerPortTakenError) {
+      const setting = err.option === 'uiPort' ? 'CLICKSTREAM_TEMPORAL_UI_PORT' : 'TEMPORAL_ADDRESS';
+      throw new Error(`${err.message} (the port comes from ${setting})`);
+    }
+    throw err;
   });
   onStarted(server);
   return server.address;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../../../devserver/freePort';
@@ -52,5 +53,24 @@ describe('npm start (the main job on the embedded default)', () => {
     assert.doesNotMatch(second.out, /seeding/);
     assert.equal((second.out.match(/published earlier/g) ?? []).length, 6, second.out);
     assert.match(second.out, /hourly schedule clickstream-hourly:clickstream_events_curated: updated/);
+  });
+
+  it('stops with an error naming the taken Web UI port and its setting, and seeds no raw data', async () => {
+    const squatter = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const uiPort = (squatter.address() as net.AddressInfo).port;
+    try {
+      const lakeDir = path.join(dir, 'taken-ui-port-lake');
+      const run = await npmStartOnce({
+        CLICKSTREAM_LAKE_DIR: lakeDir,
+        TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+        CLICKSTREAM_TEMPORAL_UI_PORT: String(uiPort),
+      });
+      assert.equal(run.code, 1, run.out);
+      assert.match(run.out, new RegExp(`uiPort ${uiPort} is already in use by another process.*\\(the port comes from CLICKSTREAM_TEMPORAL_UI_PORT\\)`));
+      await assert.rejects(fs.readdir(path.join(lakeDir, 'raw')), { code: 'ENOENT' });
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
   });
 });
