@@ -1,19 +1,6 @@
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
 import { DevServerPortTakenError, startDevServer } from '../../../devserver/devServer';
-import { freePort } from '../../../devserver/freePort';
-
-/** Holds a loopback port the way another program would, until closed. */
-async function squat(): Promise<{ port: number; close(): Promise<void> }> {
-  const port = await freePort();
-  // It hangs up on whoever connects, so the start-up probe's connection cannot hold close() open.
-  const server = net.createServer((socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
-  });
-  return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
+import { holdPort } from '../../support/portSquatter';
 
 describe('dev server start-up: taken ports and a Web UI that is ready (real temporal CLI)', function () {
   this.timeout(90_000);
@@ -21,7 +8,7 @@ describe('dev server start-up: taken ports and a Web UI that is ready (real temp
   // A port the operator fixed cannot be swapped for another; retrying it would only fail again.
   for (const option of ['port', 'uiPort'] as const) {
     it(`a taken ${option} fails at once with DevServerPortTakenError naming it, without retrying`, async () => {
-      const taken = await squat();
+      const taken = await holdPort();
       const said: string[] = [];
       try {
         const err = await startDevServer({ [option]: taken.port, log: (m) => said.push(m) }).then(
@@ -34,7 +21,7 @@ describe('dev server start-up: taken ports and a Web UI that is ready (real temp
         assert.match(err.message, new RegExp(`${option} ${taken.port} is already in use`));
         assert.deepEqual(said.filter((m) => m.includes('starting again')), [], 'a fixed port is never retried');
       } finally {
-        await taken.close();
+        await taken.release();
       }
     });
   }

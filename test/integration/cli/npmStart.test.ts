@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../../../devserver/freePort';
+import { holdPort } from '../../support/portSquatter';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -56,9 +56,8 @@ describe('npm start (the main job on the embedded default)', () => {
   });
 
   it('stops with an error naming the taken Web UI port and its setting, and seeds no raw data', async () => {
-    const squatter = net.createServer((socket) => socket.destroy());
-    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
-    const uiPort = (squatter.address() as net.AddressInfo).port;
+    const held = await holdPort();
+    const uiPort = held.port;
     try {
       const lakeDir = path.join(dir, 'taken-ui-port-lake');
       const run = await npmStartOnce({
@@ -70,7 +69,7 @@ describe('npm start (the main job on the embedded default)', () => {
       assert.match(run.out, new RegExp(`uiPort ${uiPort} is already in use by another process.*\\(the port comes from CLICKSTREAM_TEMPORAL_UI_PORT\\)`));
       await assert.rejects(fs.readdir(path.join(lakeDir, 'raw')), { code: 'ENOENT' });
     } finally {
-      await new Promise((resolve) => squatter.close(resolve));
+      await held.release();
     }
   });
 });
