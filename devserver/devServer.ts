@@ -50,7 +50,7 @@ export const DEFAULT_DYNAMIC_CONFIG: Record<string, string | number | boolean> =
  * again (CI saw `listen tcp 127.0.0.1:34889: bind: address already in use` on the HTTP API port).
  * Such a start is repeated with fresh ports; a port the caller fixed is reported at once instead.
  */
-const PORT_RACE_ATTEMPTS = 4;
+export const PORT_RACE_ATTEMPTS = 4;
 const PORT_TAKEN = /listen tcp [^\s]*:(\d+): bind: address already in use/;
 
 export class DevServerPortTakenError extends Error {
@@ -70,15 +70,24 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     const uiPort = opts.uiPort === 'free' ? await freePort() : opts.uiPort;
     const started = await startOnce(binary, opts, port, uiPort);
     if (!('exitCode' in started)) return started;
-    const taken = Number(PORT_TAKEN.exec(started.output)?.[1]);
-    if (taken && taken === opts.port) throw new DevServerPortTakenError(taken, 'port');
-    if (taken && taken === opts.uiPort) throw new DevServerPortTakenError(taken, 'uiPort');
-    if (!taken || attempt >= PORT_RACE_ATTEMPTS) {
-      const tried = taken ? ` (after ${attempt} attempts, each losing a port race)` : '';
-      throw new Error(`temporal dev server exited with code ${started.exitCode} before it was ready${tried}:\n${started.output.slice(-4000)}`);
-    }
-    opts.log?.(`temporal dev server lost port ${taken} to another process while starting; starting again with fresh ports`);
+    const verdict = earlyExitVerdict(started, opts, attempt);
+    if (verdict instanceof Error) throw verdict;
+    opts.log?.(`temporal dev server lost port ${verdict.lostPort} to another process while starting; starting again with fresh ports`);
   }
+}
+
+/** Why a start ended before the server was ready: a lost race for a port the CLI picked (start again), or a final error. */
+export function earlyExitVerdict(
+  exit: { exitCode: number | null; output: string },
+  fixed: Pick<DevServerOptions, 'port' | 'uiPort'>,
+  attempt: number,
+): { lostPort: number } | Error {
+  const taken = Number(PORT_TAKEN.exec(exit.output)?.[1]);
+  if (taken && taken === fixed.port) return new DevServerPortTakenError(taken, 'port');
+  if (taken && taken === fixed.uiPort) return new DevServerPortTakenError(taken, 'uiPort');
+  if (taken && attempt < PORT_RACE_ATTEMPTS) return { lostPort: taken };
+  const tried = taken ? ` (after ${attempt} attempts, each losing a port race)` : '';
+  return new Error(`temporal dev server exited with code ${exit.exitCode} before it was ready${tried}:\n${exit.output.slice(-4000)}`);
 }
 
 async function startOnce(binary: string, opts: DevServerOptions, port: number, uiPort: number | undefined): Promise<DevServer | { exitCode: number | null; output: string }> {
