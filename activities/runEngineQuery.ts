@@ -19,6 +19,8 @@ export interface QueryHeartbeat {
   queryId: string;
   epoch: number;
   polls: number;
+  /** The engine's handoff (Trino: the query's next protocol URI), so a retried attempt can take the query over. */
+  handoff?: string;
 }
 
 export interface CompletedQuery {
@@ -43,13 +45,19 @@ export async function runEngineQuery(
   let queryId: string | undefined = previous?.queryId;
   let statusCalls = 0;
 
-  const beat = (polls: number) => ctx.heartbeat({ queryId: queryId!, epoch, polls } satisfies QueryHeartbeat);
+  const beat = (polls: number) => {
+    const handoff = engine.handoff?.(queryId!);
+    ctx.heartbeat({ queryId: queryId!, epoch, polls, ...(handoff ? { handoff } : {}) } satisfies QueryHeartbeat);
+  };
 
   if (queryId) {
+    if (previous?.handoff) engine.resume?.(queryId, previous.handoff);
     const reattach = await statusOrLost(engine, queryId);
     statusCalls++;
     if (!reattach) {
-      log.warn('previous query lost with its engine (worker restarted); submitting anew', { queryId, epoch });
+      // The lost query's token is spent (Trino still lists it under that token): a new epoch gives a new one.
+      epoch++;
+      log.warn('previous query lost with its engine or worker; submitting anew in the next epoch', { queryId, epoch });
       queryId = undefined;
     } else if (reattach.state === 'FAILED' || reattach.state === 'CANCELLED') {
       epoch++;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { PipelineError } from '../core/errors';
 import { DEFAULT_CURATED_TABLE, DEFAULT_TASK_QUEUE } from '../core/ids';
 import { parseAwsSettings, type AwsSettings } from '../lake/aws/awsSettings';
+import { parseTrinoSettings, type TrinoSettings } from '../lake/trino/trinoSettings';
 
 // Identifiers reach SQL and paths, so they are held to strict patterns; anything else is refused.
 const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,127}$/;
@@ -20,7 +21,7 @@ const intIn = (min: number, max: number) =>
 
 /** Keys are the environment variable names, so every message names exactly what to change. */
 const envSchema = z.object({
-  CLICKSTREAM_BACKEND: z.enum(['local', 'aws'], { error: 'must be one of: local, aws' }).default('local'),
+  CLICKSTREAM_BACKEND: z.enum(['local', 'aws', 'trino'], { error: 'must be one of: local, aws, trino' }).default('local'),
   CLICKSTREAM_LAKE_DIR: z.string().min(1).default('./lake-data'),
   CLICKSTREAM_CATALOG_DIR: z.string().min(1).optional(),
   CLICKSTREAM_BUCKET: z
@@ -75,18 +76,23 @@ export interface PollPolicy {
 export const POLL_DEFAULTS: Record<PipelineConfig['backend'], PollPolicy> = {
   local: { initialMs: 10, maxMs: 5_000, multiplier: 1.5 },
   aws: { initialMs: 1_000, maxMs: 8_000, multiplier: 1.5 },
+  // Each Trino status call is one protocol step, which Trino itself holds open up to ~1 s while
+  // nothing changes; polling more often only wastes requests, less often delays the end.
+  trino: { initialMs: 100, maxMs: 1_000, multiplier: 1.5 },
 };
 
 export interface PipelineConfig {
-  backend: 'local' | 'aws';
+  backend: 'local' | 'aws' | 'trino';
   lake: { dir: string; catalogDir: string; bucket: string; rawPrefix: string; curatedPrefix: string };
   tables: { database: string; raw: string; curated: string };
   engine: { threads: number; poll: PollPolicy; slots: { live: number; backfill: number } };
   rawWait: { timeoutSeconds: number; recheckSeconds: number };
   temporal: { address: string; namespace: string; taskQueue: string; uiPort: number };
   schedule: { minuteOffset: number };
-  /** CLICKSTREAM_AWS_* settings (lake/aws/awsSettings.ts); read only by the aws backend. */
+  /** CLICKSTREAM_AWS_* settings (lake/aws/awsSettings.ts); read by the aws and trino backends (S3, Glue). */
   aws: AwsSettings;
+  /** CLICKSTREAM_TRINO_* settings (lake/trino/trinoSettings.ts); read only by the trino backend. */
+  trino: TrinoSettings;
 }
 
 /**
@@ -104,8 +110,8 @@ export function loadConfig(
   }
   const problems: string[] = [];
   for (const name of Object.keys(env)) {
-    // CLICKSTREAM_AWS_* are checked (unknown ones too) by parseAwsSettings below.
-    if (name.startsWith('CLICKSTREAM_') && !name.startsWith('CLICKSTREAM_AWS_') && !(CONFIG_ENV_NAMES as string[]).includes(name) && !IGNORED_ENV.has(name)) {
+    // CLICKSTREAM_AWS_* and CLICKSTREAM_TRINO_* are checked (unknown ones too) by their own parsers below.
+    if (name.startsWith('CLICKSTREAM_') && !name.startsWith('CLICKSTREAM_AWS_') && !name.startsWith('CLICKSTREAM_TRINO_') && !(CONFIG_ENV_NAMES as string[]).includes(name) && !IGNORED_ENV.has(name)) {
       problems.push(`${name}: unknown setting; known ones are ${CONFIG_ENV_NAMES.filter((n) => n.startsWith('CLICKSTREAM_')).join(', ')}`);
     }
   }
@@ -124,7 +130,9 @@ export function loadConfig(
   }
   const aws = parseAwsSettings(env);
   if (!aws.ok) problems.push(...aws.problems);
-  if (problems.length > 0 || !parsed.success || !aws.ok || !poll) {
+  const trino = parseTrinoSettings(env);
+  if (!trino.ok) problems.push(...trino.problems);
+  if (problems.length > 0 || !parsed.success || !aws.ok || !trino.ok || !poll) {
     throw new PipelineError('ConfigInvalid', `Invalid configuration:\n  - ${problems.join('\n  - ')}`, {
       details: { problems },
     });
@@ -155,6 +163,7 @@ export function loadConfig(
     },
     schedule: { minuteOffset: e.CLICKSTREAM_SCHEDULE_MINUTE },
     aws: aws.settings,
+    trino: trino.settings,
   };
 }
 

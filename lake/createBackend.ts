@@ -5,6 +5,7 @@ import { PipelineError } from '../core/errors';
 import { createAwsBackend, ensureAthenaViews } from './aws/createAwsBackend';
 import { curatedTableDef, rawTableDef } from './tableDefinitions';
 import { DuckDbQueryEngine } from './local/duckdbEngine';
+import { createTrinoBackend } from './trino/createTrinoBackend';
 import { duckdbStatements } from './local/duckdbStatements';
 import { FileCatalog } from './local/fileCatalog';
 import { LakeFolderStore } from './local/lakeFolderStore';
@@ -42,6 +43,7 @@ async function assertLakeDir(dir: string): Promise<void> {
 
 export async function createBackend(config: PipelineConfig, opts: { createLakeDir?: boolean } = {}): Promise<LakeBackend> {
   if (config.backend === 'aws') return createAwsBackend(config);
+  if (config.backend === 'trino') return createTrinoBackend(config);
   return createLocalBackend(config, opts);
 }
 
@@ -55,6 +57,6 @@ export async function ensureTables(backend: LakeBackend, config: PipelineConfig)
 /** Everything a worker needs in the catalog before it takes work: the tables, and on Athena the rejected-lines view. */
 export async function bootstrapCatalog(backend: LakeBackend, config: PipelineConfig): Promise<void> {
   await ensureTables(backend, config);
-  // Athena needs its view created by a query; the local backend loads its rejected table on demand.
-  if (config.backend === 'aws') await ensureAthenaViews(backend, config.tables, config.engine.poll);
+  // Athena and Trino need their views created by a query; the local backend loads its rejected table on demand.
+  if (config.backend !== 'local') await ensureAthenaViews(backend, config.tables, config.engine.poll);
 }

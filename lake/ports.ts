@@ -1,6 +1,7 @@
 /**
  * The three narrow ports the activities depend on. Each has a local adapter (lake folder,
- * on-disk catalog, DuckDB) and an AWS one (S3, Glue, Athena); one setting picks the backend.
+ * on-disk catalog, DuckDB) and an AWS one (S3, Glue, Athena); the trino backend pairs S3 and Glue
+ * with a Trino engine. One setting picks the backend.
  */
 
 /** One stored object. `etag` is S3's ETag, or size+mtime for the lake folder: it changes when content is replaced. */
@@ -108,6 +109,10 @@ export interface QueryRequest {
   idempotencyToken: string;
   /** s3:// folder the statement writes into, if any; the engine prepares it (the lake folder needs it to exist). */
   outputLocation?: string;
+  /** True when the caller reads the statement's rows with results(); DDL and CTAS leave it unset (their effect is the result). */
+  readsRows?: boolean;
+  /** Engine session properties the statement needs (Trino: the Hive catalog's Parquet compression codec). */
+  sessionProperties?: Record<string, string>;
 }
 
 /** Asynchronous, Athena-shaped protocol: the polling code path is the same for every engine. */
@@ -120,6 +125,13 @@ export interface QueryEngine {
   readonly queriesOutliveWorker?: boolean;
   start(request: QueryRequest): Promise<string>;
   status(queryId: string): Promise<QueryStatus>;
+  /**
+   * For an engine whose queries progress only while a client drives them (Trino): what another
+   * worker needs to take the query over, heartbeated with its id. Undefined: nothing to hand over.
+   */
+  handoff?(queryId: string): string | undefined;
+  /** Takes over a query a previous attempt was driving, from its heartbeated handoff, before the first status call. */
+  resume?(queryId: string, handoff: string): void;
   results(queryId: string): Promise<Record<string, unknown>[]>;
   cancel(queryId: string): Promise<void>;
 }

@@ -9,13 +9,37 @@ import { loadSql, SQL_ROOT } from '../sqlFiles';
 /** s3://bucket/folder/.../ ending in '/': letters, digits and _ = . - in keys, nothing that could end a literal. */
 export const S3_FOLDER_LITERAL = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/([A-Za-z0-9_=.-]+\/)*$/;
 
+/**
+ * The statements in sql/athena/ run on Athena and on Trino (Athena engine v3 is Trino). Where the
+ * two accept different text, the difference is named here and nowhere else, and a file marks the
+ * spot with <<name>>. Today there is one: how a CTAS asks for Snappy-compressed Parquet.
+ */
+export const ENGINE_DIALECTS = {
+  athena: {
+    text: { dialect_ctas_properties: "\n  write_compression = 'SNAPPY'," },
+    sessionProperties: (_catalog: string): Record<string, string> => ({}),
+  },
+  trino: {
+    // Trino's Hive connector refuses write_compression (INVALID_TABLE_PROPERTY); its codec is a catalog session property.
+    text: { dialect_ctas_properties: '' },
+    sessionProperties: (catalog: string): Record<string, string> => ({ [`${catalog}.compression_codec`]: 'SNAPPY' }),
+  },
+} as const;
+
+export type EngineDialect = keyof typeof ENGINE_DIALECTS;
+
 export function loadAthenaSql(
   name: string,
   identifiers: Record<string, string>,
   locations: Record<string, string> = {},
   root = SQL_ROOT,
+  dialect: EngineDialect = 'athena',
 ): string {
-  const text = loadSql('athena', name, identifiers, root);
+  const text = loadSql('athena', name, identifiers, root).replace(/<<(\w+)>>/g, (_, key: string) => {
+    const value = (ENGINE_DIALECTS[dialect].text as Record<string, string>)[key];
+    if (value === undefined) throw new Error(`sql/athena/${name}.sql: no ${dialect} text for dialect placeholder <<${key}>>`);
+    return value;
+  });
   return text.replace(/\[\[(\w+)\]\]/g, (_, key: string) => {
     const value = locations[key];
     if (value === undefined) throw new Error(`sql/athena/${name}.sql: no value for location placeholder [[${key}]]`);

@@ -6,7 +6,7 @@
 import { PARTITION_KEYS } from '../../core/hours';
 import { parseS3Uri } from '../../core/locations';
 import type { QueryParam, QueryRequest, StatementBuilder } from '../ports';
-import { loadAthenaSql } from './athenaSql';
+import { ENGINE_DIALECTS, loadAthenaSql, type EngineDialect } from './athenaSql';
 import { classifiedLinesViewName, rawLinesTableName, rejectedLinesViewName, stagingTableName } from './glueTables';
 
 export interface AthenaTables {
@@ -37,7 +37,12 @@ function hourParams(partition: Record<string, string>, rawFiles: string[]): Reco
   return params;
 }
 
-export function createAthenaStatements(tables: AthenaTables): StatementBuilder {
+/**
+ * The pipeline's statements for Athena (the aws backend) or Trino (the trino backend, whose Hive
+ * catalog is `catalog`): the same sql/athena files, differing only by ENGINE_DIALECTS.
+ */
+export function createAthenaStatements(tables: AthenaTables, engine: { dialect: EngineDialect; catalog: string } = { dialect: 'athena', catalog: 'AwsDataCatalog' }): StatementBuilder {
+  const sessionProperties = ENGINE_DIALECTS[engine.dialect].sessionProperties(engine.catalog);
   const identifiers = (stagingLocation: string) => ({
     database: tables.database,
     classified_view: classifiedLinesViewName(tables.raw),
@@ -47,18 +52,20 @@ export function createAthenaStatements(tables: AthenaTables): StatementBuilder {
     curateHour({ rawFiles, stagingLocation, idempotencyToken, partition }): AthenaQueryRequest {
       const ids = identifiers(stagingLocation);
       return {
-        sql: loadAthenaSql('curate_hour', ids, { staging_location: stagingLocation }),
+        sql: loadAthenaSql('curate_hour', ids, { staging_location: stagingLocation }, undefined, engine.dialect),
         params: hourParams(partition, rawFiles),
         idempotencyToken,
         outputLocation: stagingLocation,
+        sessionProperties,
         ctas: { database: tables.database, table: ids.staging_table, location: stagingLocation },
       };
     },
     validationCounts({ rawFiles, stagingLocation, idempotencyToken, partition }): AthenaQueryRequest {
       return {
-        sql: loadAthenaSql('validation_counts', identifiers(stagingLocation)),
+        sql: loadAthenaSql('validation_counts', identifiers(stagingLocation), {}, undefined, engine.dialect),
         params: hourParams(partition, rawFiles),
         idempotencyToken,
+        readsRows: true,
       };
     },
   };

@@ -54,15 +54,7 @@ export async function createAwsBackend(
   const settings = opts.aws ?? config.aws ?? defaultAwsSettings();
   const clients = opts.clients ?? createAwsClients(settings);
   const { database, raw, curated } = config.tables;
-  const store = new S3ObjectStore(clients.s3, { pageSize: opts.pageSize });
-
-  const catalog: GlueCatalog = new GlueCatalog(clients.glue, {
-    pageSize: opts.pageSize,
-    // After the curated partition points at a run folder, that run's CTAS staging table is redundant metadata.
-    onPartitionPublished: async (db: string, table: string, partition: PartitionDef) => {
-      if (db === database && table === curated) await catalog.dropTable(db, stagingTableName(curated, partition.location));
-    },
-  });
+  const { store, catalog } = createS3AndGlue(config, clients, opts.pageSize);
   const engine = new AthenaQueryEngine(clients.athena, {
     workGroup: settings.athena.workGroup,
     outputLocation: settings.athena.outputLocation,
@@ -84,6 +76,26 @@ export async function createAwsBackend(
   };
 }
 
+/**
+ * S3 and Glue as the aws and trino backends both use them. After the curated partition points at
+ * a run folder, that run's CTAS staging table is redundant metadata, so publishing drops it.
+ */
+export function createS3AndGlue(
+  config: Pick<PipelineConfig, 'tables'>,
+  clients: AwsClients,
+  pageSize?: number,
+): { store: S3ObjectStore; catalog: GlueCatalog } {
+  const { database, curated } = config.tables;
+  const store = new S3ObjectStore(clients.s3, { pageSize });
+  const catalog: GlueCatalog = new GlueCatalog(clients.glue, {
+    pageSize,
+    onPartitionPublished: async (db: string, table: string, partition: PartitionDef) => {
+      if (db === database && table === curated) await catalog.dropTable(db, stagingTableName(curated, partition.location));
+    },
+  });
+  return { store, catalog };
+}
+
 export interface ViewCreated {
   view: string;
   queryId: string;
@@ -91,7 +103,7 @@ export interface ViewCreated {
 }
 
 /**
- * Creates or replaces the Athena views, in order: the classified-lines view that curation,
+ * Creates or replaces the Athena views (through Athena, or Trino on the trino backend), in order: the classified-lines view that curation,
  * validation and the rejected-lines view select from, then the rejected-lines view (Glue cannot
  * store a Trino view definition by itself; it takes an Athena statement). Run at every worker
  * start, before the worker takes work, so the views always match the worker's sql/athena files.

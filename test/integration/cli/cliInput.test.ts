@@ -25,7 +25,7 @@ describe('clickstream CLI rejects bad input clearly, before any side effect', ()
     ['huge range', ['generate', '--from', '1990-01-01T00', '--to', '2024-01-01T00', '--events-per-hour', '5'], /at most 8784 are allowed/],
     ['negative events', ['generate', '--from', '2024-01-01T00', '--to', '2024-01-01T00', '--events-per-hour', '-3'], /--events-per-hour must be a whole number from 0 to 10000000; got '-3'/],
     ['bad rate', ['generate', '--from', '2024-01-01T00', '--to', '2024-01-01T00', '--events-per-hour', '5', '--malformed-rate', '2'], /--malformed-rate must be a fraction from 0 to 1/],
-    ['unknown backend', ['--backend', 'hdfs', 'generate', '--from', '2024-01-01T00', '--to', '2024-01-01T00', '--events-per-hour', '5'], /CLICKSTREAM_BACKEND: must be one of: local, aws/],
+    ['unknown backend', ['--backend', 'hdfs', 'generate', '--from', '2024-01-01T00', '--to', '2024-01-01T00', '--events-per-hour', '5'], /CLICKSTREAM_BACKEND: must be one of: local, aws, trino/],
   ];
   for (const [name, args, message] of cases) {
     it(`${name}: exit 2 and a clear message`, async () => {

@@ -55,7 +55,7 @@ describe('clickstream worker (a real worker process)', () => {
     child.stderr.on('data', (d) => (output += d));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     assert.equal(code, 2);
-    assert.match(output, /CLICKSTREAM_BACKEND: must be one of: local, aws/);
+    assert.match(output, /CLICKSTREAM_BACKEND: must be one of: local, aws, trino/);
     assert.match(output, /CLICKSTREAM_DUCKDB_THREADS: /);
   });
 });

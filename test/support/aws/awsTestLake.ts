@@ -13,6 +13,7 @@ import { parseAwsSettings, type AwsEnvName, type AwsSettings } from '../../../la
 import { createAwsBackend, type AwsLakeBackend } from '../../../lake/aws/createAwsBackend';
 import { generateHour, type GeneratedHour } from '../../../generator/clickstreamGenerator';
 import { writeRawHour } from '../../../generator/writeRawHour';
+import type { ObjectStore } from '../../../lake/ports';
 import { MOTO_CREDENTIALS, MOTO_REGION, type MotoServer } from './motoServer';
 
 export const TEST_WORKGROUP = 'clickstream-test';
@@ -87,7 +88,7 @@ export async function makeAwsTestLake(
 
 /** Writes one generated raw hour to S3 and returns what the pipeline must find. */
 export async function makeRawHourS3(
-  lake: AwsTestLake,
+  lake: { config: Pick<PipelineConfig, 'lake'>; backend: { store: ObjectStore } },
   spec: { hour: string; rows?: number; malformed?: number; duplicates?: number; files?: number; seed?: number },
 ): Promise<GeneratedHour & { hour: Hour; keys: string[] }> {
   const hour = parseHour(spec.hour);

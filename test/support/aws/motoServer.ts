@@ -9,6 +9,9 @@ import * as path from 'node:path';
 import { freePort } from '../../../devserver/freePort';
 
 export const MOTO_BIN = path.resolve(__dirname, '..', '..', '..', '.venv', 'bin', 'moto_server');
+const VENV_PYTHON = path.resolve(__dirname, '..', '..', '..', '.venv', 'bin', 'python');
+/** moto's server plus no-op Glue column-statistics actions, which Trino calls and moto lacks (see the file). */
+const MOTO_LAUNCHER = path.join(__dirname, 'moto_server.py');
 
 /** moto's default account, region and the credentials it accepts (any). */
 export const MOTO_REGION = 'us-east-1';
@@ -32,7 +35,7 @@ export class MotoServer {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const output: string[] = [];
-    const child = spawn(MOTO_BIN, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(VENV_PYTHON, [MOTO_LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (b: Buffer) => {
       output.push(b.toString());
       if (output.length > 200) output.shift();

@@ -204,15 +204,15 @@ describe('activities/runEngineQuery', () => {
       assert.equal(done.queryId, 'q-new-1');
     });
 
-    it('resubmits in the same epoch when the engine lost the query (QueryNotFound on reattach)', async () => {
+    it('resubmits in the next epoch when the engine lost the query (QueryNotFound on reattach): the lost token is spent', async () => {
       const engine = new ScriptedEngine([st('SUCCEEDED')]);
       const { env, beats } = envWith({ queryId: 'q-gone', epoch: 3, polls: 9 });
       const done = await runLoop(env, engine);
       assert.deepEqual(engine.statusCalls, ['q-gone', 'q-new-1']);
-      assert.deepEqual(engine.started.map((r) => r.idempotencyToken), ['token-epoch-3']);
+      assert.deepEqual(engine.started.map((r) => r.idempotencyToken), ['token-epoch-4']);
       assert.equal(done.queryId, 'q-new-1');
       assert.equal(done.statusCalls, 2);
-      assert.deepEqual(beats[0], { queryId: 'q-new-1', epoch: 3, polls: 0 });
+      assert.deepEqual(beats[0], { queryId: 'q-new-1', epoch: 4, polls: 0 });
     });
 
     it('other errors on reattach propagate and start nothing', async () => {

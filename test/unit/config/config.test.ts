@@ -99,7 +99,7 @@ describe('config/config', () => {
       ],
     );
     assert.equal(problems.length, 8);
-    assert.equal(byVar.get('CLICKSTREAM_BACKEND'), 'CLICKSTREAM_BACKEND: must be one of: local, aws (got "gcp")');
+    assert.equal(byVar.get('CLICKSTREAM_BACKEND'), 'CLICKSTREAM_BACKEND: must be one of: local, aws, trino (got "gcp")');
     assert.match(byVar.get('CLICKSTREAM_BUCKET')!, /must be an S3 bucket name.*\(got "Bad_Bucket!"\)$/);
     assert.match(byVar.get('CLICKSTREAM_RAW_TABLE')!, /raw table must match .*lower-case letters, digits, underscore.*\(got "a;DROP TABLE x"\)$/);
     assert.match(byVar.get('CLICKSTREAM_CURATED_PREFIX')!, /must be a key prefix like curated\/clickstream.*\(got "\.\.\/x"\)$/);

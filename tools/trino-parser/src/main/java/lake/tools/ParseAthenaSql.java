@@ -62,6 +62,8 @@ public final class ParseAthenaSql {
     static String prepare(String text) {
         Matcher m = IDENTIFIER.matcher(text);
         String sql = m.replaceAll(r -> r.group(1));
+        // <<dialect>> placeholders hold engine-specific table properties; Trino's text is empty.
+        sql = sql.replaceAll("<<\\w+>>", "");
         sql = sql.strip();
         if (sql.endsWith(";")) sql = sql.substring(0, sql.length() - 1);
         return sql;

@@ -1,0 +1,269 @@
+/**
+ * QueryEngine over a Trino coordinator (self-run Trino or Starburst over the same Glue catalog and
+ * S3 bucket Athena uses). Values travel as `EXECUTE IMMEDIATE '…' USING …` parameters.
+ *
+ * Trino has no idempotency token, and its queries progress only while a client fetches their
+ * nextUri. So this engine makes both:
+ * - Token: every submission carries the activity's token in its source (X-Trino-Source), and
+ *   start() first looks in system.runtime.queries for a query already carrying it, so a retried
+ *   start reattaches instead of running the statement twice.
+ * - Driver: status() advances the query one protocol step; handoff() gives the nextUri the next
+ *   step needs, which runEngineQuery heartbeats with the query id. A retried attempt on another
+ *   worker resumes from it (re-fetching a URI is allowed by the protocol), so a killed worker's
+ *   query is taken over, not resubmitted.
+ * What cannot be taken over is reported lost (QueryNotFound), and the activity resubmits under a
+ * new epoch's token: a query whose rows were already fetched by the dead worker (validation), or
+ * one whose worker died before its first heartbeat (it is killed first, so it never runs twice).
+ */
+import { PipelineError } from '../../core/errors';
+import type { QueryEngine, QueryRequest, QueryState, QueryStatus } from '../ports';
+import { athenaLiteral, countParameterMarkers } from '../aws/athenaSql';
+import {
+  advance,
+  cancelStatement,
+  runToEnd,
+  submitStatement,
+  TrinoHttpError,
+  TrinoQueryError,
+  type TrinoColumn,
+  type TrinoResponse,
+  type TrinoSession,
+} from './trinoProtocol';
+
+export interface TrinoEngineOptions {
+  server: string;
+  user: string;
+  catalog: string;
+  schema: string;
+}
+
+/** Prefix of X-Trino-Source: `clickstream-lake:<kind>:<token>`; kind says whether the statement's rows matter. */
+const SOURCE_PREFIX = 'clickstream-lake';
+type StatementKind = 'rows' | 'write';
+
+interface DrivenQuery {
+  kind: StatementKind;
+  nextUri?: string;
+  columns: TrinoColumn[];
+  rows: unknown[][];
+  /** True once any data page was fetched: a takeover after that point cannot recover those rows. */
+  rowsFetched: boolean;
+  last: TrinoResponse;
+}
+
+/** What a retried attempt needs to take over a query (heartbeated as text). */
+interface Handoff {
+  nextUri: string;
+  kind: StatementKind;
+  rowsFetched: boolean;
+}
+
+const TERMINAL_STATES = new Set(['FINISHED', 'FAILED']);
+const CANCELLED_ERRORS = new Set(['USER_CANCELED', 'ADMINISTRATIVELY_KILLED']);
+
+export class TrinoQueryEngine implements QueryEngine {
+  readonly queriesOutliveWorker = true;
+  /** Statements submitted to Trino (not reattachments), for the benchmarks' and tests' accounting. */
+  submissions = 0;
+  private readonly queries = new Map<string, DrivenQuery>();
+
+  constructor(private readonly opts: TrinoEngineOptions) {}
+
+  private session(source?: string, properties?: Record<string, string>): TrinoSession {
+    return { server: this.opts.server, user: this.opts.user, catalog: this.opts.catalog, schema: this.opts.schema, source, properties };
+  }
+
+  async start(request: QueryRequest): Promise<string> {
+    const values = Object.values(request.params);
+    const markers = countParameterMarkers(request.sql);
+    if (markers !== values.length) {
+      throw new PipelineError(
+        'InvalidInput',
+        `statement has ${markers} '?' parameter markers but ${values.length} values (${Object.keys(request.params).join(', ')}); fix the sql file or its statement builder`,
+      );
+    }
+    const kind: StatementKind = request.readsRows ? 'rows' : 'write';
+    const source = `${SOURCE_PREFIX}:${kind}:${request.idempotencyToken}`;
+    const existing = await this.findByToken(source);
+    if (existing) return existing;
+
+    const sql = values.length === 0 ? request.sql : `EXECUTE IMMEDIATE ${athenaLiteral(request.sql)} USING ${values.map(athenaLiteral).join(', ')}`;
+    const first = await this.guard('submit a statement', () => submitStatement(this.session(source, request.sessionProperties), sql));
+    this.submissions++;
+    const q: DrivenQuery = { kind, nextUri: first.nextUri, columns: [], rows: [], rowsFetched: false, last: first };
+    this.queries.set(first.id, q);
+    // Trino dispatches a query only when its first nextUri is fetched: do it now, so the query
+    // exists in system.runtime.queries (and is found by its token) from this moment on.
+    await this.step(first.id, q);
+    return first.id;
+  }
+
+  async status(queryId: string): Promise<QueryStatus> {
+    const q = this.queries.get(queryId);
+    if (!q) return this.statusOfOrphan(queryId);
+    // Follow nextUri until there is none: a query whose stats already say FINISHED still has its last page to fetch.
+    if (q.nextUri) await this.step(queryId, q);
+    return toStatus(q.last, queryId);
+  }
+
+  handoff(queryId: string): string | undefined {
+    const q = this.queries.get(queryId);
+    if (!q?.nextUri) return undefined;
+    return JSON.stringify({ nextUri: q.nextUri, kind: q.kind, rowsFetched: q.rowsFetched } satisfies Handoff);
+  }
+
+  resume(queryId: string, handoff: string): void {
+    if (this.queries.has(queryId)) return;
+    let h: Handoff;
+    try {
+      h = JSON.parse(handoff) as Handoff;
+    } catch {
+      return; // not ours (e.g. written by another engine): the orphan path decides
+    }
+    if (!h.nextUri || !new URL(h.nextUri).pathname.includes(queryId)) return;
+    // Rows the dead worker already fetched are gone with it; such a query is not taken over (status reports it lost).
+    if (h.kind === 'rows' && h.rowsFetched) return;
+    const placeholder: TrinoResponse = { id: queryId, nextUri: h.nextUri, stats: { state: 'RUNNING' } };
+    this.queries.set(queryId, { kind: h.kind, nextUri: h.nextUri, columns: [], rows: [], rowsFetched: false, last: placeholder });
+  }
+
+  async results(queryId: string): Promise<Record<string, unknown>[]> {
+    const q = this.queries.get(queryId);
+    if (!q || q.last.stats.state !== 'FINISHED' || q.nextUri) {
+      throw new PipelineError('QueryNotFound', `rows of Trino query ${queryId} are not held by this worker (it did not drive the query to its end); it will be resubmitted`, {
+        details: { queryId },
+      });
+    }
+    this.queries.delete(queryId);
+    return q.rows.map((row) => Object.fromEntries(q.columns.map((c, i) => [c.name, decodeValue(c, row[i], queryId)])));
+  }
+
+  /** Stops the query: through its nextUri when this worker drives it, else with system.runtime.kill_query. */
+  async cancel(queryId: string): Promise<void> {
+    const q = this.queries.get(queryId);
+    if (q?.nextUri) {
+      await this.guard('cancel a query', () => cancelStatement(this.opts.server, this.opts.user, q.nextUri!));
+      this.queries.delete(queryId);
+      return;
+    }
+    await this.kill(queryId, 'cancelled by clickstream-lake');
+  }
+
+  async close(): Promise<void> {
+    this.queries.clear();
+  }
+
+  /** One protocol step: fetch nextUri, keep the page's rows, remember the next URI. */
+  private async step(queryId: string, q: DrivenQuery): Promise<void> {
+    const r = await this.guard(`advance query ${queryId}`, () => advance(this.opts.server, this.opts.user, q.nextUri!));
+    if (r.columns) q.columns = r.columns;
+    if (r.data && r.data.length > 0) {
+      q.rows.push(...r.data);
+      q.rowsFetched = true;
+    }
+    q.nextUri = r.nextUri;
+    q.last = r;
+  }
+
+  /** A query this worker does not drive and cannot resume (no handoff): only its record in system.runtime.queries is left. */
+  private async statusOfOrphan(queryId: string): Promise<QueryStatus> {
+    const { rows } = await this.control(
+      `SELECT state, source, error_type, error_code FROM system.runtime.queries WHERE query_id = ${athenaLiteral(queryId)}`,
+    );
+    const [row] = rows as [string, string | null, string | null, string | null][];
+    if (!row) throw new PipelineError('QueryNotFound', `Trino has no query ${queryId} (its history expired or the coordinator restarted); it will be resubmitted`, { details: { queryId } });
+    const [state, source, errorType, errorCode] = row;
+    const stats = { bytesScanned: 0, engineMs: 0, queueMs: 0 };
+    if (state === 'FAILED') {
+      if (errorCode && CANCELLED_ERRORS.has(errorCode)) return { state: 'CANCELLED', stats, reason: errorCode };
+      return { state: 'FAILED', stats, reason: `${errorCode ?? 'FAILED'} (${errorType ?? 'unknown error type'})`, retryable: errorType !== 'USER_ERROR', errorCategory: errorType === 'USER_ERROR' ? 2 : 1 };
+    }
+    if (state === 'FINISHED' && (source ?? '').startsWith(`${SOURCE_PREFIX}:write:`)) return { state: 'SUCCEEDED', stats };
+    // Running with no client (it will be abandoned), or finished with its rows gone: stop it, so
+    // it can never complete beside the resubmission, and let the activity resubmit.
+    if (!TERMINAL_STATES.has(state)) await this.kill(queryId, 'its worker died; clickstream-lake resubmits the statement under a new token');
+    throw new PipelineError('QueryNotFound', `Trino query ${queryId} lost its client (worker killed before it could hand the query over); it was stopped and will be resubmitted`, {
+      details: { queryId, state },
+    });
+  }
+
+  private async findByToken(source: string): Promise<string | undefined> {
+    const { rows } = await this.control(`SELECT query_id FROM system.runtime.queries WHERE source = ${athenaLiteral(source)} ORDER BY created DESC LIMIT 1`);
+    return (rows[0]?.[0] as string | undefined) ?? undefined;
+  }
+
+  private async kill(queryId: string, message: string): Promise<void> {
+    try {
+      await this.control(`CALL system.runtime.kill_query(query_id => ${athenaLiteral(queryId)}, message => ${athenaLiteral(message)})`);
+    } catch (err) {
+      // A query that already ended cannot be killed, which is what was wanted.
+      if (err instanceof PipelineError && /not found|already|finished/i.test(err.message)) return;
+      throw err;
+    }
+  }
+
+  /** A small system query, run to its end (its values come from this engine, never from input). */
+  private control(sql: string) {
+    return this.guard('run a system query', () => runToEnd(this.session(`${SOURCE_PREFIX}:control`), sql));
+  }
+
+  /** Maps protocol and network failures onto the taxonomy: unreachable or busy is transient; a refused request is not. */
+  private async guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof PipelineError) throw err;
+      if (err instanceof TrinoQueryError) {
+        throw new PipelineError('QueryFailed', `Trino could not ${what}: ${err.error.errorName}: ${err.error.message}`, {
+          cause: err,
+          retryable: err.error.errorType !== 'USER_ERROR',
+          details: { queryId: err.queryId, errorName: err.error.errorName },
+        });
+      }
+      if (err instanceof TrinoHttpError && err.status < 500) {
+        const type = err.status === 401 || err.status === 403 ? 'AccessDenied' : err.status === 404 || err.status === 410 ? 'QueryNotFound' : 'InvalidInput';
+        throw new PipelineError(type, `Trino at ${this.opts.server} refused to ${what}: ${err.message}; check CLICKSTREAM_TRINO_URL and CLICKSTREAM_TRINO_USER`, { cause: err });
+      }
+      throw new PipelineError('TransientBackend', `Trino at ${this.opts.server} could not ${what}: ${(err as Error).message}; is the coordinator running (CLICKSTREAM_TRINO_URL)?`, {
+        cause: err,
+      });
+    }
+  }
+}
+
+function toStatus(r: TrinoResponse, queryId: string): QueryStatus {
+  const s = r.stats;
+  const queueMs = s.queuedTimeMillis ?? 0;
+  const stats = {
+    bytesScanned: s.physicalInputBytes ?? 0,
+    engineMs: Math.max(0, (s.elapsedTimeMillis ?? 0) - queueMs),
+    queueMs,
+    rows: r.updateCount ?? s.processedRows,
+  };
+  if (r.error) {
+    if (CANCELLED_ERRORS.has(r.error.errorName)) return { state: 'CANCELLED', stats, reason: `${r.error.errorName}: ${r.error.message}` };
+    return {
+      state: 'FAILED',
+      stats,
+      reason: `${r.error.errorName}: ${r.error.message}`,
+      // A user error (bad SQL, bad data) fails the same way every time; resource and external errors may pass.
+      retryable: r.error.errorType !== 'USER_ERROR',
+      errorCategory: r.error.errorType === 'USER_ERROR' ? 2 : 1,
+    };
+  }
+  if (!r.nextUri) return { state: 'SUCCEEDED', stats };
+  const state: QueryState = s.state === 'QUEUED' || s.state === 'WAITING_FOR_RESOURCES' || s.state === 'DISPATCHING' ? 'QUEUED' : 'RUNNING';
+  void queryId;
+  return { state, stats };
+}
+
+/** Trino's JSON values: bigints arrive as numbers, JSON-typed columns as their text (parsed here, as on Athena). */
+function decodeValue(column: TrinoColumn, value: unknown, queryId: string): unknown {
+  if (value === null || value === undefined) return null;
+  if (column.type !== 'json') return value;
+  try {
+    return JSON.parse(String(value));
+  } catch (err) {
+    throw new PipelineError('QueryFailed', `Trino query ${queryId} returned invalid JSON in column ${column.name}: ${String(value).slice(0, 200)}`, { cause: err, retryable: false });
+  }
+}
