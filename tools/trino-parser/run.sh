@@ -2,10 +2,14 @@
 # Builds (once per source change) and runs the Trino-parser check over sql/athena/.
 # The compiled class and the resolved classpath are cached under ~/.cache/clickstream-lake/,
 # keyed by a hash of pom.xml and the Java source; Maven keeps the jars in ~/.m2.
+# `run.sh --compile-only` builds (or finds) the cached class and prints its folder, checking nothing
+# (scripts/provision-test-stack.sh uses it, so a statement being edited cannot fail provisioning).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
+COMPILE_ONLY=""
+if [ "${1:-}" = "--compile-only" ]; then COMPILE_ONLY=1; shift; fi
 SQL_DIR="${1:-$ROOT/sql/athena}"
 SRC="$HERE/src/main/java/lake/tools/ParseAthenaSql.java"
 
@@ -21,5 +25,6 @@ if [ ! -f "$CACHE/ready" ]; then
   "$JAVAC" -d "$CACHE/classes" -cp "$(cat "$CACHE/classpath.txt")" "$SRC"
   touch "$CACHE/ready"
 fi
+if [ -n "$COMPILE_ONLY" ]; then echo "$CACHE"; exit 0; fi
 
 exec "$JAVA" -cp "$CACHE/classes:$(cat "$CACHE/classpath.txt")" lake.tools.ParseAthenaSql "$SQL_DIR"
