@@ -1,6 +1,6 @@
 /**
  * In a real browser: headless Chromium (Debian's package, driven by playwright-core) opens the
- * dev server's Web UI, starts a backfill through the "Start a Workflow" form, and the backfill
+ * dev server's Web UI, starts a backfill through the "Start Workflow" form, and the backfill
  * runs on a real worker: its hourly children publish, it is findable in the list by its search
  * attributes, and its `progress` query answers in the UI. A semantically malformed input sent from
  * the form fails the workflow at once, with the validator's message readable on its page.

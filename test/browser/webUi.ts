@@ -153,11 +153,17 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
-/** The Web UI's "Start a Workflow" page, reached the way an operator reaches it: the list's button. */
+/**
+ * The start page's heading: "Start Workflow" since UI 2.54 (CLI 1.9.1); UI 2.42 (CLI 1.5.1) said
+ * "Start a Workflow". Exact, so it never matches the page's "Start Workflow" button or link text.
+ */
+const startFormHeading = (page: Page) => page.getByRole('heading', { name: 'Start Workflow', exact: true });
+
+/** The Web UI's "Start Workflow" page, reached the way an operator reaches it: the list's button. */
 export async function openStartWorkflowForm(page: Page, ui: UiStack): Promise<void> {
   await page.goto(`${ui.uiUrl}/namespaces/${encodeURIComponent(ui.namespace)}/workflows`);
   await page.getByRole('button', { name: 'Start Workflow' }).or(page.getByRole('link', { name: 'Start Workflow' })).first().click();
-  await page.getByRole('heading', { name: 'Start a Workflow' }).waitFor();
+  await startFormHeading(page).waitFor();
 }
 
 /** Fills the form's fields; the Data field is a code editor, so the JSON is inserted as text (no auto-closed brackets). */
@@ -175,7 +181,7 @@ export async function fillStartWorkflowForm(page: Page, form: StartWorkflowForm)
   // Leave the editor the way a person does, by clicking elsewhere: on blur the UI pretty-prints the
   // JSON, which grows the editor and moves the Start button; a click aimed at the button while the
   // editor still has focus would land where the button was.
-  await page.getByRole('heading', { name: 'Start a Workflow' }).click();
+  await startFormHeading(page).click();
 }
 
 /**
