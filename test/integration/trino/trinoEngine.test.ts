@@ -1,0 +1,128 @@
+/**
+ * TrinoQueryEngine against a real Trino 476 (moto behind its Hive catalog): the start / status /
+ * results / cancel protocol, parameters, microsecond timestamps, and what makes it idempotent on
+ * an engine with no idempotency token: the token in the query's source, reattaching by token,
+ * and taking a query over from another worker's heartbeated handoff. A second TrinoQueryEngine
+ * instance stands for the worker that replaces a killed one (the first instance is simply
+ * abandoned, as a killed process abandons its queries); test/faults/trinoWorkerKilled.test.ts
+ * does the same with real kill -9.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { PipelineError } from '../../../core/errors';
+import type { QueryRequest, QueryStatus } from '../../../lake/ports';
+import { TrinoQueryEngine } from '../../../lake/trino/trinoEngine';
+import { runToEnd } from '../../../lake/trino/trinoProtocol';
+import { testTrinoStack } from '../../support/trino/trinoStack';
+
+const token = () => randomBytes(32).toString('hex');
+
+describe('TrinoQueryEngine on a real Trino', function () {
+  this.timeout(180_000);
+  let server: string;
+  let catalog: string;
+  const engine = () => new TrinoQueryEngine({ server, user: 'engine-test', catalog, schema: 'default' });
+
+  before(async () => {
+    const { trino } = await testTrinoStack();
+    server = trino.url;
+    catalog = trino.catalog;
+  });
+
+  async function untilDone(e: TrinoQueryEngine, id: string): Promise<QueryStatus> {
+    for (let i = 0; i < 600; i++) {
+      const s = await e.status(id);
+      if (s.state === 'SUCCEEDED' || s.state === 'FAILED' || s.state === 'CANCELLED') return s;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`query ${id} did not end`);
+  }
+
+  /** What Trino itself lists under a token: the ground truth for "submitted once". */
+  async function queriesWithToken(t: string): Promise<{ id: string; state: string; error: string | null }[]> {
+    const { rows } = await runToEnd(
+      { server, user: 'engine-test', catalog, schema: 'default' },
+      `SELECT query_id, state, error_code FROM system.runtime.queries WHERE source LIKE '%:${t}'`,
+    );
+    return (rows as [string, string, string | null][]).map(([id, state, error]) => ({ id, state, error }));
+  }
+
+  const select = (sql: string, params: QueryRequest['params'] = {}, t = token()): QueryRequest => ({ sql, params, idempotencyToken: t, readsRows: true });
+
+  it('runs a statement to SUCCEEDED and returns its rows; values travel as parameters; timestamps keep their microseconds', async () => {
+    const e = engine();
+    const hostile = "it's'; DROP TABLE x; --";
+    const id = await e.start(select("SELECT ? AS text, CAST(? AS timestamp(6)) AS ts, 41 + 1 AS n", { text: hostile, ts: '2024-03-01 07:00:00.123456' }));
+    const status = await untilDone(e, id);
+    assert.equal(status.state, 'SUCCEEDED');
+    assert.deepEqual(await e.results(id), [{ text: hostile, ts: '2024-03-01 07:00:00.123456', n: 42 }]);
+  });
+
+  it('a start with a token Trino already lists returns that query (another worker reattaches; nothing is submitted)', async () => {
+    const t = token();
+    const first = engine();
+    const id = await first.start(select('SELECT 1 AS one', {}, t));
+    const second = engine();
+    assert.equal(await second.start(select('SELECT 1 AS one', {}, t)), id);
+    assert.equal(second.submissions, 0);
+    assert.equal((await queriesWithToken(t)).length, 1);
+  });
+
+  it('a write taken over from a killed worker\'s handoff runs to its end once: the table exists, one query under the token', async () => {
+    const t = token();
+    const schema = `engine_${randomBytes(3).toString('hex')}`;
+    const { moto } = await testTrinoStack();
+    // A managed table needs a schema location; the bucket is moto's.
+    await fetch(`${moto.url}/${schema.replace(/_/g, '-')}`, { method: 'PUT' });
+    await runToEnd({ server, user: 'engine-test', catalog, schema: 'default' }, `CREATE SCHEMA ${catalog}.${schema} WITH (location = 's3://${schema.replace(/_/g, '-')}/')`);
+    const first = engine();
+    const id = await first.start({ sql: `CREATE TABLE ${catalog}.${schema}.t AS SELECT * FROM UNNEST(sequence(1, 1000)) AS s(n)`, params: {}, idempotencyToken: t });
+    const handoff = first.handoff(id);
+    assert.ok(handoff, 'a started query can be handed over');
+    // The first worker is gone: it never fetches another page. The replacement resumes from the heartbeat.
+    const second = engine();
+    second.resume(id, handoff);
+    const done = await untilDone(second, id);
+    assert.equal(done.state, 'SUCCEEDED', done.reason);
+    const { rows } = await runToEnd({ server, user: 'engine-test', catalog, schema }, `SELECT count(*) FROM ${catalog}.${schema}.t`);
+    assert.deepEqual(rows, [[1000]]);
+    assert.deepEqual((await queriesWithToken(t)).map((q) => [q.id, q.state]), [[id, 'FINISHED']]);
+  });
+
+  it('a row-returning query whose rows the dead worker had fetched is reported lost, not finished empty', async () => {
+    const first = engine();
+    const id = await first.start(select('SELECT n FROM UNNEST(sequence(1, 5)) AS s(n)'));
+    await untilDone(first, id); // this worker fetched the rows, then "died" before results()
+    const handoff = first.handoff(id) ?? JSON.stringify({ nextUri: `${server}/v1/statement/executing/${id}/x/0`, kind: 'rows', rowsFetched: true });
+    const second = engine();
+    second.resume(id, handoff);
+    await assert.rejects(second.status(id), (err: unknown) => err instanceof PipelineError && err.type === 'QueryNotFound');
+  });
+
+  it('a query whose worker died before its first heartbeat is stopped and reported lost, so a new token can run it once', async () => {
+    const t = token();
+    const first = engine();
+    const id = await first.start(select('SELECT count(*) FROM UNNEST(sequence(1, 100000)) AS s(n) CROSS JOIN UNNEST(sequence(1, 1000)) AS u(m)', {}, t));
+    const second = engine();
+    await assert.rejects(second.status(id), (err: unknown) => err instanceof PipelineError && err.type === 'QueryNotFound' && /stopped/.test(err.message));
+    const [q] = await queriesWithToken(t);
+    assert.equal(q?.state, 'FAILED', 'the orphan was killed, so it can never complete beside its resubmission');
+  });
+
+  it('cancel stops the query (CANCELLED); a failing statement is FAILED with Trino\'s reason, not retryable', async () => {
+    const e = engine();
+    const id = await e.start(select('SELECT count(*) FROM UNNEST(sequence(1, 100000)) AS s(n) CROSS JOIN UNNEST(sequence(1, 100000)) AS u(m)'));
+    await e.status(id);
+    await e.cancel(id);
+    const other = engine();
+    const s = await untilDone(other, id).catch((err: unknown) => err);
+    // The canceller no longer drives it; the query's record says it was cancelled.
+    assert.ok(s instanceof PipelineError ? s.type === 'QueryNotFound' : (s as QueryStatus).state === 'CANCELLED', String(s));
+
+    const bad = await e.start(select('SELECT no_such_column FROM (VALUES 1) AS v(x)'));
+    const failed = await untilDone(e, bad);
+    assert.equal(failed.state, 'FAILED');
+    assert.match(failed.reason ?? '', /COLUMN_NOT_FOUND/);
+    assert.equal(failed.retryable, false);
+  });
+});
