@@ -30,7 +30,9 @@ ranked AS (
 )
 SELECT
   event_id,
-  CAST(event_ts AS timestamp(3)) AS event_time,
+  -- Stored to the millisecond, truncated (a bare CAST rounds: 07:59:59.9996 would become 08:00),
+  -- as DuckDB stores it; Athena's Hive timestamp holds milliseconds.
+  CAST(date_trunc('millisecond', event_ts) AS timestamp(3)) AS event_time,
   user_id,
   session_id,
   event_type,
