@@ -108,6 +108,9 @@ export function withEngineFaults(engine: QueryEngine, plan: EngineFaultPlan, now
 
   return {
     queriesOutliveWorker: engine.queriesOutliveWorker,
+    // A Trino query's takeover must survive the wrapper (injected queries have nothing to hand over).
+    handoff: (queryId: string) => (injected.has(queryId) ? undefined : engine.handoff?.(queryId)),
+    resume: (queryId: string, handoff: string) => engine.resume?.(queryId, handoff),
     stats,
 
     async start(request: QueryRequest): Promise<string> {

@@ -1,6 +1,6 @@
 /**
  * A pipeline worker process for the fault tests: the production wiring (config from env ->
- * local backend -> createPipelineWorker), with the engine wrapped by the fault layer and by the
+ * local or trino backend -> createPipelineWorker), with the engine wrapped by the fault layer and by the
  * query log, so the test can kill -9 it and count every engine query it ever made.
  *
  * Run as `node --require tsx/cjs test/faults/faultWorker.ts`. Settings (besides the usual
@@ -15,6 +15,7 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadConfig } from '../../config/config';
 import { createLocalBackend } from '../../lake/createBackend';
+import { createTrinoBackend } from '../../lake/trino/createTrinoBackend';
 import { withEngineFaults, type EngineFaultPlan } from '../../lake/faults/engineFaults';
 import type { LakeBackend } from '../../lake/ports';
 import { createPipelineWorker } from '../../workers/createPipelineWorker';
@@ -29,7 +30,8 @@ async function main(): Promise<void> {
   const plan = JSON.parse(process.env.FAULT_WORKER_PLAN ?? '{}') as EngineFaultPlan;
 
   const config = loadConfig(process.env);
-  const real = await createLocalBackend(config);
+  // The trino backend's queries outlive this process: that is what its kill test is about.
+  const real = config.backend === 'trino' ? await createTrinoBackend(config) : await createLocalBackend(config);
   const engine = withQueryLog(withEngineFaults(real.engine, plan), { file: queryLog, table: config.tables.curated });
   let backend: LakeBackend = { ...real, engine, close: () => real.close() };
   if (process.env.FAULT_WORKER_CRASH_ON_DELETE === '1') backend = crashBeforeDelete(backend);

@@ -49,6 +49,9 @@ export function withQueryLog(engine: QueryEngine, opts: { file: string; table: s
     status: (id) => engine.status(id),
     results: (id) => engine.results(id),
     cancel: (id) => engine.cancel(id),
+    // Forwarded, or a Trino query could not be taken over by the next worker.
+    handoff: (id) => engine.handoff?.(id),
+    resume: (id, handoff) => engine.resume?.(id, handoff),
   };
 }
 

@@ -141,8 +141,10 @@ async function writeEtc(
       // One machine with 2 cores: keep the engine within the heap and the tests' memory budget.
       'query.max-memory': '1GB',
       'query.max-memory-per-node': '1GB',
-      // Finished queries stay listed in system.runtime.queries long enough for a retried attempt to find its own.
+      // Finished queries stay listed in system.runtime.queries long enough for a retried attempt to
+      // find its own by token (the default keeps only the last 100, which a test run outgrows).
       'query.min-expire-age': '30m',
+      'query.max-history': 20000,
     }),
   );
   await fs.writeFile(
