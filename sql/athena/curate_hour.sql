@@ -5,7 +5,7 @@
 -- Parameters, in order: year, month, day, hour, the manifest's files as a JSON array of s3:// URIs.
 -- [[staging_location]] is a literal Athena does not accept as a parameter (table properties);
 -- lake/aws/athenaStatements.ts fills it only with a location that matches a strict s3:// pattern.
--- Runs on Athena and on Trino alike; <<dialect_ctas_properties>> is the one difference, how Snappy
+-- Runs on Athena and on Trino alike; the dialect_ctas_properties placeholder is the one difference, how Snappy
 -- compression is asked for (lake/aws/athenaSql.ts ENGINE_DIALECTS: a table property on Athena,
 -- a session property on Trino, whose Hive connector refuses write_compression).
 CREATE TABLE {{database}}.{{staging_table}}
