@@ -1,7 +1,10 @@
 /**
  * docker-compose.yml: the services the stack needs, every setting the worker reads set (and
  * valid) in the worker's environment, endpoints that point at compose services, and service
- * names and ports that agree with docs/aws.md. The Dockerfile runs the worker entry point.
+ * names and ports that agree with docs/aws.md. The Dockerfile runs the worker entry point. The
+ * `trino` profile: the Trino service and its mounted Hive catalog (the test Trino's properties,
+ * pointed at the compose moto), moto running the launcher with Glue's column-statistics no-ops,
+ * and the trino worker's settings checked against the config schema.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -10,6 +13,8 @@ import YAML from 'yaml';
 import { CONFIG_ENV_NAMES, loadConfig, POLL_DEFAULTS } from '../../../config/config';
 import { DISPATCH_RATE_KEY, DISPATCH_READS_PER_SECOND } from '../../../devserver/devServer';
 import { AWS_ENV_NAMES, parseAwsSettings } from '../../../lake/aws/awsSettings';
+import { TRINO_ENV_NAMES } from '../../../lake/trino/trinoSettings';
+import { TRINO_VERSION } from '../../support/trino/trinoServer';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 interface Service {
@@ -20,10 +25,14 @@ interface Service {
   volumes?: string[];
   command?: string[];
   depends_on?: Record<string, { condition: string }> | string[];
+  entrypoint?: string[];
+  profiles?: string[];
+  healthcheck?: { test: string[] };
 }
 const compose = YAML.parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
 const services = compose.services;
 const workerEnv = services.worker!.environment!;
+const trinoWorkerEnv = services['worker-trino']!.environment!;
 
 /** Settings the worker reads that the aws stack deliberately leaves at their defaults, and why. */
 const NOT_SET: Record<string, string> = {
@@ -36,13 +45,55 @@ const NOT_SET: Record<string, string> = {
   CLICKSTREAM_AWS_STS_ENDPOINT_URL: 'CLICKSTREAM_AWS_ENDPOINT_URL covers every service',
 };
 
+/** Settings the trino worker leaves at their defaults on purpose, and why. */
+const NOT_SET_TRINO: Record<string, string> = {
+  ...NOT_SET,
+  CLICKSTREAM_AWS_ATHENA_WORKGROUP: 'the trino backend runs no Athena query',
+  CLICKSTREAM_AWS_ATHENA_OUTPUT_LOCATION: 'the trino backend runs no Athena query',
+};
+
 function publishedPorts(s: Service): number[] {
   return (s.ports ?? []).map((p) => Number(String(p).split(':')[0]));
 }
 
+function containerPorts(s: Service): number[] {
+  return (s.ports ?? []).map((p) => Number(String(p).split(':').at(-1)));
+}
+
+/** The file a service mounts at `target` (host path relative to the repo), if any. */
+function mountedAt(s: Service, target: string): string | undefined {
+  return (s.volumes ?? []).map((v) => v.split(':')).find(([, t]) => t === target)?.[0];
+}
+
+function readProperties(file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const t = line.trim();
+    if (t === '' || t.startsWith('#')) continue;
+    const eq = t.indexOf('=');
+    out[t.slice(0, eq)] = t.slice(eq + 1);
+  }
+  return out;
+}
+
+/**
+ * The catalog property names the test Trino writes (test/support/trino/trinoServer.ts, writeEtc's
+ * catalog file), read from its source so the compose catalog cannot drift from the one the tests run.
+ */
+function testTrinoCatalogKeys(): string[] {
+  const src = readFileSync(path.join(ROOT, 'test', 'support', 'trino', 'trinoServer.ts'), 'utf8');
+  const start = src.indexOf("path.join(etc, 'catalog', `${o.catalog}.properties`)");
+  assert.ok(start > 0, 'trinoServer.ts no longer writes etc/catalog/<catalog>.properties where this test looks for it');
+  const block = src.slice(start, src.indexOf('}),', start));
+  return [...block.matchAll(/^\s*'([a-z0-9.-]+)':/gm)].map((m) => m[1]!).sort();
+}
+
 describe('docker-compose.yml', () => {
-  it('has Temporal with Postgres, the UI, moto, its one-shot set-up and the worker built from the repo', () => {
-    assert.deepEqual(Object.keys(services).sort(), ['moto', 'moto-setup', 'postgresql', 'temporal', 'temporal-ui', 'worker']);
+  it('has Temporal with Postgres, the UI, moto, its one-shot set-up and the worker built from the repo; Trino and its worker in the trino profile', () => {
+    assert.deepEqual(Object.keys(services).sort(), ['moto', 'moto-setup', 'postgresql', 'temporal', 'temporal-ui', 'trino', 'worker', 'worker-trino']);
+    // Plain `docker compose up` starts the aws stack only: Trino is a 2 GB JVM, and the two workers share a task queue.
+    const profiled = Object.entries(services).filter(([, s]) => s.profiles).map(([n, s]) => [n, s.profiles]);
+    assert.deepEqual(profiled, [['trino', ['trino']], ['worker-trino', ['trino']]]);
     assert.match(services.postgresql!.image!, /^postgres:/);
     assert.match(services.temporal!.image!, /^temporalio\/auto-setup:/);
     assert.equal(services.temporal!.environment!.DB, 'postgres12');
@@ -98,6 +149,88 @@ describe('docker-compose.yml', () => {
     assert.equal(host, 'temporal');
     assert.ok(publishedPorts(services.temporal!).includes(Number(port)));
     assert.equal(Number(workerEnv.CLICKSTREAM_TEMPORAL_UI_PORT), publishedPorts(services['temporal-ui']!)[0]);
+  });
+
+  it('moto runs the test launcher (moto plus no-op Glue column statistics, which Trino calls on CTAS) mounted from the repo', () => {
+    const moto = services.moto!;
+    assert.deepEqual(moto.entrypoint?.slice(0, 1), ['python']);
+    const launcher = moto.entrypoint![1]!;
+    assert.equal(mountedAt(moto, launcher), './test/support/aws/moto_server.py');
+    assert.ok(existsSync(path.join(ROOT, 'test', 'support', 'aws', 'moto_server.py')));
+    assert.match(readFileSync(path.join(ROOT, 'test', 'support', 'aws', 'moto_server.py'), 'utf8'), /update_column_statistics_for_table/);
+    // Listening on every interface, on the port the endpoints name.
+    assert.deepEqual(moto.command, ['-H', '0.0.0.0', '-p', String(new URL(workerEnv.CLICKSTREAM_AWS_ENDPOINT_URL!).port)]);
+  });
+
+  it(`trino: the tests' Trino ${TRINO_VERSION}, after moto, healthy when started, its API on a port apart from the Temporal UI's`, () => {
+    const trino = services.trino!;
+    assert.equal(trino.image, `trinodb/trino:${TRINO_VERSION}`);
+    assert.equal((trino.depends_on as Record<string, { condition: string }>).moto!.condition, 'service_healthy');
+    assert.deepEqual(trino.healthcheck?.test, ['CMD', '/usr/lib/trino/bin/health-check']);
+    assert.deepEqual(containerPorts(trino), [8080]);
+    assert.notDeepEqual(publishedPorts(trino), publishedPorts(services['temporal-ui']!));
+  });
+
+  it("trino's mounted catalog file is the worker's CLICKSTREAM_TRINO_CATALOG: the test Trino's properties, over the compose moto", () => {
+    const catalog = trinoWorkerEnv.CLICKSTREAM_TRINO_CATALOG!;
+    const host = mountedAt(services.trino!, `/etc/trino/catalog/${catalog}.properties`);
+    assert.ok(host, `trino must mount a file at /etc/trino/catalog/${catalog}.properties (CLICKSTREAM_TRINO_CATALOG=${catalog})`);
+    const props = readProperties(path.join(ROOT, host));
+    assert.deepEqual(Object.keys(props).sort(), testTrinoCatalogKeys(), 'the same properties as test/support/trino/trinoServer.ts writes');
+    const moto = trinoWorkerEnv.CLICKSTREAM_AWS_ENDPOINT_URL!;
+    const region = trinoWorkerEnv.CLICKSTREAM_AWS_REGION!;
+    assert.deepEqual(props, {
+      'connector.name': 'hive',
+      'hive.metastore': 'glue',
+      'hive.metastore.glue.region': region,
+      'hive.metastore.glue.endpoint-url': moto,
+      'hive.metastore.glue.aws-access-key': trinoWorkerEnv.AWS_ACCESS_KEY_ID,
+      'hive.metastore.glue.aws-secret-key': trinoWorkerEnv.AWS_SECRET_ACCESS_KEY,
+      'fs.native-s3.enabled': 'true',
+      's3.endpoint': moto,
+      's3.region': region,
+      's3.path-style-access': 'true',
+      's3.aws-access-key': trinoWorkerEnv.AWS_ACCESS_KEY_ID,
+      's3.aws-secret-key': trinoWorkerEnv.AWS_SECRET_ACCESS_KEY,
+      'hive.non-managed-table-writes-enabled': 'true',
+      'hive.non-managed-table-creates-enabled': 'true',
+    });
+  });
+
+  it('worker-trino: built from the repo, started after Temporal, the emulator set-up and a healthy Trino', () => {
+    const w = services['worker-trino']!;
+    assert.equal(w.build, '.');
+    const deps = w.depends_on as Record<string, { condition: string }>;
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(deps).map(([k, v]) => [k, v.condition])),
+      { temporal: 'service_healthy', 'moto-setup': 'service_completed_successfully', trino: 'service_healthy' },
+    );
+  });
+
+  it('worker-trino sets every CLICKSTREAM_* and CLICKSTREAM_TRINO_* setting (bar documented ones), none unknown, and parses as trino config', () => {
+    const known = new Set<string>([...CONFIG_ENV_NAMES, ...AWS_ENV_NAMES, ...TRINO_ENV_NAMES]);
+    for (const name of Object.keys(trinoWorkerEnv).filter((n) => n.startsWith('CLICKSTREAM_'))) assert.ok(known.has(name), `${name} is not a setting`);
+    const unset = [...known].filter((n) => !(n in trinoWorkerEnv) && !(n in NOT_SET_TRINO));
+    assert.deepEqual(unset, [], `set these in worker-trino's environment: ${unset.join(', ')}`);
+    for (const n of Object.keys(NOT_SET_TRINO)) assert.ok(known.has(n), `${n} in NOT_SET_TRINO is not a setting any more`);
+
+    const config = loadConfig({ ...trinoWorkerEnv });
+    assert.equal(config.backend, 'trino');
+    assert.deepEqual(config.trino, { url: 'http://trino:8080', catalog: 'hive', user: 'clickstream-lake' });
+    assert.deepEqual(config.engine.poll, POLL_DEFAULTS.trino);
+    assert.equal(config.aws.s3ForcePathStyle, true);
+    // The coordinator is the compose service, on its container port.
+    const url = new URL(trinoWorkerEnv.CLICKSTREAM_TRINO_URL!);
+    assert.equal(url.hostname, 'trino');
+    assert.ok(containerPorts(services.trino!).includes(Number(url.port)));
+  });
+
+  it('both workers work on the same lake and Temporal: their environments differ only in the engine settings', () => {
+    const engineOnly = /^(CLICKSTREAM_BACKEND|CLICKSTREAM_TRINO_.*|CLICKSTREAM_AWS_ATHENA_.*|CLICKSTREAM_QUERY_POLL_.*)$/;
+    const shared = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).filter(([k]) => !engineOnly.test(k)));
+    assert.deepEqual(shared(trinoWorkerEnv), shared(workerEnv));
+    // The catalog's endpoints are the workers' moto: Trino and the worker see the same Glue and S3.
+    assert.equal(new URL(trinoWorkerEnv.CLICKSTREAM_AWS_ENDPOINT_URL!).hostname, 'moto');
   });
 
   it('service names and ports agree with docs/aws.md', () => {
