@@ -83,7 +83,9 @@ export async function writeResult(result: BenchResult): Promise<string> {
 
 export async function readResults(mode: Mode): Promise<BenchResult[]> {
   const dir = resultsDir(mode);
-  const files = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => /^b\d-.*\.json$/.test(f)).sort();
+  // b10-… sorts after b6-…: by the benchmark's number, not as text.
+  const num = (f: string) => Number(/^b(\d+)-/.exec(f)![1]);
+  const files = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => /^b\d+-.*\.json$/.test(f)).sort((a, b) => num(a) - num(b) || a.localeCompare(b));
   const out: BenchResult[] = [];
   for (const f of files) out.push(JSON.parse(await fs.readFile(path.join(dir, f), 'utf8')) as BenchResult);
   return out;
