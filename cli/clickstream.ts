@@ -11,12 +11,13 @@ import { addConfigFlags, configFromFlags, configOverridesFromFlags } from './con
 import { registerBackfillCommands } from './commands/backfill';
 import { generateCommand } from './commands/generate';
 import { registerPartitionsCommand } from './commands/partitions';
-import { queryCommand } from './commands/query';
+import { queryCommand, type QueryCommandOptions } from './commands/query';
 import { registerReconcileCommand } from './commands/reconcile';
 import { registerScheduleCommands } from './commands/schedule';
 import { doctorCommand } from './doctor';
 import { formatReport } from './formatReport';
 import { hourArg } from './parseArgs';
+import { QUERY_FORMATS, writeStdout } from './queryOutput';
 
 function buildProgram(): Command {
   const program = new Command('clickstream')
@@ -69,15 +70,28 @@ function buildProgram(): Command {
   program
     .command('query <sql>')
     .description(
-      'run SQL over the local lake: tables clickstream_events (raw), clickstream_events_curated (published), clickstream_events_rejected (lines not curated, with reason)',
+      "run SQL through the backend's engine (local: DuckDB over the lake folder, aws: Athena, trino: Trino) and print the rows as they arrive. " +
+        'Tables: clickstream_events (raw), clickstream_events_curated (published partitions only), clickstream_events_rejected (lines curation did not keep, with reason). ' +
+        'On aws and trino a query over clickstream_events_rejected must filter year, month, day and hour (its lines table is partition-projected).',
     )
-    .option('--from <hour>', 'only partitions from this hour')
-    .option('--to <hour>', 'only partitions up to this hour')
-    .option('--json', 'print rows as JSON lines')
-    .action(async (sql: string, o: { from?: string; to?: string; json?: boolean }) => {
-      const rows = await queryCommand(config(), sql, o);
-      if (o.json) for (const r of rows) out(JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? Number(v) : v)));
-      else console.table(rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]))));
+    .option('--from <hour>', 'local backend only: load partitions from this hour (YYYY-MM-DDTHH); on aws/trino filter year/month/day/hour in the SQL')
+    .option('--to <hour>', 'local backend only: load partitions up to this hour, inclusive')
+    .option('--format <format>', `output: ${QUERY_FORMATS.join(', ')} (json: one array; ndjson: one object per line)`)
+    .option('--json', 'print rows as JSON lines, same as --format ndjson (stdout then holds only JSON; hints go to stderr)')
+    .action(async (sql: string, o: QueryCommandOptions) => {
+      // Ctrl-C or SIGTERM stops the engine's query before the CLI exits.
+      const stop = new AbortController();
+      const abort = () => stop.abort();
+      process.once('SIGINT', abort).once('SIGTERM', abort);
+      // A reader that went away (`| head`) surfaces as EPIPE from write: end quietly; the query is stopped on the way out.
+      process.stdout.on('error', () => {});
+      try {
+        await queryCommand(config(), sql, o, { write: writeStdout, err: io.err, signal: stop.signal });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+      } finally {
+        process.off('SIGINT', abort).off('SIGTERM', abort);
+      }
     });
 
   program

@@ -113,6 +113,12 @@ export interface QueryRequest {
   readsRows?: boolean;
   /** Engine session properties the statement needs (Trino: the Hive catalog's Parquet compression codec). */
   sessionProperties?: Record<string, string>;
+  /**
+   * True when the caller reads the rows page by page with resultPages() (the CLI's ad-hoc
+   * queries): an engine that must choose at start (DuckDB) streams the result instead of holding
+   * it whole. Such a query's rows are read with resultPages() only.
+   */
+  readsPages?: boolean;
 }
 
 /** Asynchronous, Athena-shaped protocol: the polling code path is the same for every engine. */
@@ -134,6 +140,17 @@ export interface QueryEngine {
   resume?(queryId: string, handoff: string): void;
   results(queryId: string): Promise<Record<string, unknown>[]>;
   cancel(queryId: string): Promise<void>;
+
+  /**
+   * A query's rows one page at a time, as the engine hands them out (Athena: a GetQueryResults
+   * page; Trino: one protocol step's data; DuckDB: one chunk of a streamed result), so a reader
+   * never holds the whole result. Call it once status() says SUCCEEDED, or already RUNNING when
+   * `pagesWhileRunning` is true: the iterator then drives the query to its end and throws
+   * QueryFailed or QueryCancelled if it does not succeed. Leaving the loop early stops the query.
+   */
+  resultPages?(queryId: string): AsyncIterable<Record<string, unknown>[]>;
+  /** True when rows flow while the query runs (Trino: it makes progress only while a client fetches them). */
+  readonly pagesWhileRunning?: boolean;
 }
 
 /** Builds the engine statements for one dialect from sql/ files; the activities stay dialect-free. */

@@ -135,6 +135,37 @@ export class AthenaQueryEngine implements QueryEngine {
     return rows;
   }
 
+  // ---- resultPages (clickstream query): one GetQueryResults page at a time ----
+
+  /**
+   * The rows of a SUCCEEDED query one GetQueryResults page (up to 1,000 rows) at a time, decoded
+   * as results() decodes them; the next page is requested only when the reader asks for it.
+   */
+  async *resultPages(queryId: string): AsyncIterable<Record<string, unknown>[]> {
+    const pages = paginateGetQueryResults({ client: this.athena }, { QueryExecutionId: queryId })[Symbol.asyncIterator]();
+    let columns: string[] | undefined;
+    let jsonColumns: Set<string> | undefined;
+    let first = true;
+    for (;;) {
+      const next = await awsCall({ service: 'Athena', operation: 'GetQueryResults', resource: `query ${queryId}` }, () => pages.next());
+      if (next.done) return;
+      const info = next.value.ResultSet?.ResultSetMetadata?.ColumnInfo ?? [];
+      columns ??= info.map((c) => c.Name ?? c.Label ?? '');
+      jsonColumns ??= new Set(info.filter((c) => c.Type?.toLowerCase() === 'json').map((c) => c.Name ?? c.Label ?? ''));
+      const rows: Record<string, unknown>[] = [];
+      for (const row of next.value.ResultSet?.Rows ?? []) {
+        const values = (row.Data ?? []).map((d) => d.VarCharValue);
+        // A SELECT's first row repeats the column names (Athena's CSV header): only on the first page.
+        const header = first && values.length === columns.length && values.every((v, i) => v === columns![i]);
+        first = false;
+        if (!header) rows.push(Object.fromEntries(columns.map((c, i) => [c, decode(c, values[i], jsonColumns!, queryId)])));
+      }
+      if (rows.length > 0) yield rows;
+    }
+  }
+
+  // ---- end of resultPages ----
+
   /** StopQueryExecution; stopping a query that already ended is a no-op in Athena. */
   async cancel(queryId: string): Promise<void> {
     await awsCall({ service: 'Athena', operation: 'StopQueryExecution', resource: `query ${queryId}` }, () =>

@@ -16,6 +16,7 @@ import {
   VARCHAR,
   listValue,
   type DuckDBConnection,
+  type DuckDBResult,
   type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
@@ -83,7 +84,7 @@ export class DuckDbQueryEngine implements QueryEngine {
     this.remember(request.idempotencyToken, record);
     this.submittedCount++;
     // Deliberately not awaited: start() returns the id at once, like StartQueryExecution.
-    void this.execute(record, request);
+    void (request.readsPages ? this.executeStreamed(record, request) : this.execute(record, request));
     return id;
   }
 
@@ -171,6 +172,71 @@ export class DuckDbQueryEngine implements QueryEngine {
       record.endedAt = Date.now();
     }
   }
+
+  // ---- resultPages: rows read page by page (the CLI's ad-hoc queries), streamed, never held whole ----
+
+  /** Streamed results of readsPages queries, each with its connection, open until resultPages() has read them. */
+  private readonly streams = new Map<string, { connection: DuckDBConnection; result: DuckDBResult }>();
+
+  /**
+   * Pages of a SUCCEEDED query: a streamed one chunk by chunk (DuckDB's vectors of up to 2,048
+   * rows, converted to JS one chunk at a time), a materialized one as a single page. A streamed
+   * result is read once; leaving the loop early closes its connection, which stops the query.
+   */
+  async *resultPages(queryId: string): AsyncIterable<Record<string, unknown>[]> {
+    const q = this.require(queryId);
+    if (q.state !== 'SUCCEEDED') {
+      throw new PipelineError('QueryFailed', `rows of query ${queryId} requested in state ${q.state}`, { retryable: false });
+    }
+    const stream = this.streams.get(queryId);
+    if (!stream) {
+      if (q.results && q.results.length > 0) yield q.results;
+      return;
+    }
+    this.streams.delete(queryId);
+    let rows = 0;
+    try {
+      for await (const page of stream.result.yieldRowObjectJs()) {
+        rows += page.length;
+        yield page as Record<string, unknown>[];
+      }
+      q.rows = rows;
+    } catch (err) {
+      throw new PipelineError('QueryFailed', `query ${queryId} failed after ${rows} rows were read: ${(err as Error).message}`, { cause: err, retryable: false });
+    } finally {
+      q.connection = undefined;
+      stream.connection.closeSync();
+    }
+  }
+
+  /**
+   * Runs a readsPages statement as a streaming result. It is SUCCEEDED once DuckDB can hand out
+   * its first chunk (blocking operators such as GROUP BY and ORDER BY have run by then); the rest
+   * is computed while resultPages() reads it, so a later failure is thrown there.
+   */
+  private async executeStreamed(record: QueryRecord, request: QueryRequest): Promise<void> {
+    let conn: DuckDBConnection | undefined;
+    try {
+      const { values, types } = bindParams(request.params, (uri) => this.localPath(uri));
+      conn = await this.instance.connect();
+      record.connection = conn;
+      record.startedAt = Date.now();
+      record.state = 'RUNNING';
+      if (record.cancelRequested) throw new Error('INTERRUPT: cancelled before start');
+      const result = await conn.stream(request.sql, values, types);
+      this.streams.set(record.id, { connection: conn, result });
+      record.state = 'SUCCEEDED';
+    } catch (err) {
+      record.connection = undefined;
+      conn?.closeSync();
+      record.state = record.cancelRequested ? 'CANCELLED' : 'FAILED';
+      record.reason = (err as Error).message;
+    } finally {
+      record.endedAt = Date.now();
+    }
+  }
+
+  // ---- end of resultPages ----
 
   private localPath(uri: string): string {
     const { bucket, key } = parseS3Uri(uri);

@@ -153,6 +153,48 @@ export class TrinoQueryEngine implements QueryEngine {
     this.queries.clear();
   }
 
+  // ---- resultPages (clickstream query): rows handed out one protocol step at a time ----
+
+  /** Trino's rows flow while the query runs: it advances only while a client fetches them. */
+  readonly pagesWhileRunning = true;
+
+  /**
+   * The query's rows page by page: what earlier steps fetched, then one protocol step per page
+   * (a nextUri fetch returns at most Trino's target result size, 1 MB by default), so only one
+   * page is held at a time. Leaving the loop early cancels the query through its nextUri.
+   */
+  async *resultPages(queryId: string): AsyncIterable<Record<string, unknown>[]> {
+    const q = this.queries.get(queryId);
+    if (!q) {
+      throw new PipelineError('QueryNotFound', `rows of Trino query ${queryId} are not held by this process (it did not start the query); run it again`, {
+        details: { queryId },
+      });
+    }
+    let ended = false;
+    try {
+      for (;;) {
+        const page = q.rows.splice(0);
+        if (page.length > 0) yield page.map((row) => Object.fromEntries(q.columns.map((c, i) => [c.name, decodeValue(c, row[i], queryId)])));
+        const status = toStatus(q.last, queryId);
+        if (status.state === 'FAILED') {
+          throw new PipelineError('QueryFailed', `Trino query ${queryId} failed: ${status.reason}`, { retryable: status.retryable, details: { queryId, reason: status.reason } });
+        }
+        if (status.state === 'CANCELLED') throw new PipelineError('QueryCancelled', `Trino query ${queryId} was cancelled: ${status.reason}`, { details: { queryId } });
+        if (!q.nextUri) {
+          ended = true;
+          return;
+        }
+        await this.step(queryId, q);
+      }
+    } finally {
+      // A reader that stopped early (or a failed step) leaves the query running: stop it, best effort.
+      if (!ended && q.nextUri) await this.cancel(queryId).catch(() => undefined);
+      this.queries.delete(queryId);
+    }
+  }
+
+  // ---- end of resultPages ----
+
   /** One protocol step: fetch nextUri, keep the page's rows, remember the next URI. */
   private async step(queryId: string, q: DrivenQuery): Promise<void> {
     const r = await this.guard(`advance query ${queryId}`, () => advance(this.opts.server, this.opts.user, q.nextUri!));
