@@ -239,7 +239,7 @@ export class TrinoQueryEngine implements QueryEngine {
       await this.control(`CALL system.runtime.kill_query(query_id => ${athenaLiteral(queryId)}, message => ${athenaLiteral(message)})`);
     } catch (err) {
       // A query that already ended cannot be killed, which is what was wanted.
-      if (err instanceof PipelineError && /not found|already|finished/i.test(err.message)) return;
+      if (err instanceof PipelineError && /not found|not running|already|finished/i.test(err.message)) return;
       throw err;
     }
   }
