@@ -5,6 +5,7 @@
  * roles, ...); CLICKSTREAM_AWS_REGION only overrides the region when set.
  */
 import { z } from 'zod';
+import { parseEnvGroup } from '../../config/envGroup';
 
 const URL_FORM = 'an http(s) URL such as http://localhost:5000';
 const httpUrl = z
@@ -73,25 +74,8 @@ export type AwsSettingsResult = { ok: true; settings: AwsSettings } | { ok: fals
  * variable and the accepted form, so loadConfig can fold them into its single ConfigInvalid error.
  */
 export function parseAwsSettings(env: Record<string, string | undefined>): AwsSettingsResult {
-  const raw: Record<string, string> = {};
-  for (const name of AWS_ENV_NAMES) {
-    const v = env[name];
-    if (v !== undefined && v !== '') raw[name] = v;
-  }
-  const problems: string[] = [];
-  for (const name of Object.keys(env)) {
-    if (name.startsWith('CLICKSTREAM_AWS_') && !(AWS_ENV_NAMES as string[]).includes(name)) {
-      problems.push(`${name}: unknown setting; known AWS settings are ${AWS_ENV_NAMES.join(', ')}`);
-    }
-  }
-  const parsed = awsEnvSchema.safeParse(raw);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const name = String(issue.path[0]);
-      problems.push(`${name}: ${issue.message} (got ${JSON.stringify(raw[name])})`);
-    }
-  }
-  if (problems.length > 0 || !parsed.success) return { ok: false, problems };
+  const parsed = parseEnvGroup(awsEnvSchema, 'CLICKSTREAM_AWS_', 'AWS', env);
+  if (!parsed.ok) return parsed;
 
   const e = parsed.data;
   const shared = e.CLICKSTREAM_AWS_ENDPOINT_URL;

@@ -5,6 +5,7 @@
  * Trino see are the same ones.
  */
 import { z } from 'zod';
+import { parseEnvGroup } from '../../config/envGroup';
 
 const trinoEnvSchema = z.object({
   CLICKSTREAM_TRINO_URL: z
@@ -36,25 +37,8 @@ export type TrinoSettingsResult = { ok: true; settings: TrinoSettings } | { ok: 
 
 /** Parses CLICKSTREAM_TRINO_*; every problem names its variable and the accepted form. */
 export function parseTrinoSettings(env: Record<string, string | undefined>): TrinoSettingsResult {
-  const raw: Record<string, string> = {};
-  for (const name of TRINO_ENV_NAMES) {
-    const v = env[name];
-    if (v !== undefined && v !== '') raw[name] = v;
-  }
-  const problems: string[] = [];
-  for (const name of Object.keys(env)) {
-    if (name.startsWith('CLICKSTREAM_TRINO_') && !(TRINO_ENV_NAMES as string[]).includes(name)) {
-      problems.push(`${name}: unknown setting; known Trino settings are ${TRINO_ENV_NAMES.join(', ')}`);
-    }
-  }
-  const parsed = trinoEnvSchema.safeParse(raw);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const name = String(issue.path[0]);
-      problems.push(`${name}: ${issue.message} (got ${JSON.stringify(raw[name])})`);
-    }
-  }
-  if (problems.length > 0 || !parsed.success) return { ok: false, problems };
+  const parsed = parseEnvGroup(trinoEnvSchema, 'CLICKSTREAM_TRINO_', 'Trino', env);
+  if (!parsed.ok) return parsed;
   const e = parsed.data;
   return { ok: true, settings: { url: e.CLICKSTREAM_TRINO_URL.replace(/\/$/, ''), catalog: e.CLICKSTREAM_TRINO_CATALOG, user: e.CLICKSTREAM_TRINO_USER } };
 }
