@@ -50,18 +50,17 @@ export function awsSettingsFor(moto: MotoServer, env: Partial<Record<AwsEnvName,
 }
 
 /** A backend on moto with bucket, workgroup, database and tables in place (unless told otherwise). */
-export async function makeAwsTestLake(
-  moto: MotoServer,
-  opts: {
-    overrides?: Partial<Record<ConfigEnvName, string>>;
-    aws?: Partial<Record<AwsEnvName, string>>;
-    createBucket?: boolean;
-    createWorkGroup?: boolean;
-    createTables?: boolean;
-    pageSize?: number;
-    onLeftovers?: (location: string, keys: string[]) => void;
-  } = {},
-): Promise<AwsTestLake> {
+export interface AwsTestLakeOptions {
+  overrides?: Partial<Record<ConfigEnvName, string>>;
+  aws?: Partial<Record<AwsEnvName, string>>;
+  createBucket?: boolean;
+  createWorkGroup?: boolean;
+  createTables?: boolean;
+  pageSize?: number;
+  onLeftovers?: (location: string, keys: string[]) => void;
+}
+
+export async function makeAwsTestLake(moto: MotoServer, opts: AwsTestLakeOptions = {}): Promise<AwsTestLake> {
   const config = loadConfig(
     {},
     {
@@ -110,16 +109,7 @@ export interface AwsTestLakeOnTrino extends AwsTestLake {
  * Athena as a worker's bootstrap does (so they are Trino views in Glue).
  */
 export async function makeAwsTestLakeOnTrino(
-  opts: {
-    overrides?: Partial<Record<ConfigEnvName, string>>;
-    aws?: Partial<Record<AwsEnvName, string>>;
-    createBucket?: boolean;
-    createWorkGroup?: boolean;
-    createTables?: boolean;
-    bootstrap?: boolean;
-    onLeftovers?: (location: string, keys: string[]) => void;
-    standIn?: Pick<AthenaStandInOptions, 'hold'>;
-  } = {},
+  opts: Omit<AwsTestLakeOptions, 'pageSize'> & { bootstrap?: boolean; standIn?: Pick<AthenaStandInOptions, 'hold'> } = {},
 ): Promise<AwsTestLakeOnTrino> {
   const stack = await testTrinoStack();
   const suffix = randomBytes(4).toString('hex');

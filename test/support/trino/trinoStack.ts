@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { loadConfig, type ConfigEnvName, type PipelineConfig } from '../../../config/config';
-import { createAwsClients, type AwsClients } from '../../../lake/aws/awsClients';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '../../../lake/aws/awsClients';
 import { bootstrapCatalog } from '../../../lake/createBackend';
 import { createTrinoBackend, type TrinoLakeBackend } from '../../../lake/trino/createTrinoBackend';
 import { MOTO_CREDENTIALS, MOTO_REGION, MotoServer } from '../aws/motoServer';
@@ -91,10 +91,7 @@ export async function makeTrinoTestLake(
     env,
     close: async () => {
       await backend.close();
-      clients.s3.destroy();
-      clients.glue.destroy();
-      clients.athena.destroy();
-      clients.sts.destroy();
+      destroyAwsClients(clients);
     },
   };
 }
