@@ -30,6 +30,7 @@ export async function createTrinoBackend(config: PipelineConfig, opts: { clients
     catalog: config.trino.catalog,
     // The Glue database is the Trino schema: Athena and Trino see the same tables.
     schema: config.tables.database,
+    staging: { store, tableExists: (database, table) => catalog.tableExists(database, table) },
   });
   return {
     store,

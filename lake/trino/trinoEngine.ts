@@ -16,8 +16,10 @@
  * one whose worker died before its first heartbeat (it is killed first, so it never runs twice).
  */
 import { PipelineError } from '../../core/errors';
-import type { QueryEngine, QueryRequest, QueryState, QueryStatus } from '../ports';
+import { parseS3Uri } from '../../core/locations';
+import type { ObjectStore, QueryEngine, QueryRequest, QueryState, QueryStatus } from '../ports';
 import { athenaLiteral, countParameterMarkers } from '../aws/athenaSql';
+import { isCtasRequest } from '../aws/athenaStatements';
 import {
   advance,
   cancelStatement,
@@ -35,6 +37,16 @@ export interface TrinoEngineOptions {
   user: string;
   catalog: string;
   schema: string;
+  /**
+   * For clearing what an earlier epoch of the same run left at a CTAS's staging location before a
+   * new token's CTAS is submitted there (see prepareCtas). Without it a CTAS is submitted as is.
+   */
+  staging?: {
+    store: ObjectStore;
+    tableExists(database: string, table: string): Promise<boolean>;
+    /** Called with what is cleared (logging). */
+    onLeftovers?: (location: string, keys: string[], tableDropped: boolean) => void;
+  };
 }
 
 /** Prefix of X-Trino-Source: `clickstream-lake:<kind>:<token>`; kind says whether the statement's rows matter. */
@@ -59,6 +71,8 @@ interface Handoff {
 }
 
 const TERMINAL_STATES = new Set(['FINISHED', 'FAILED']);
+/** How long a killed orphan may take to reach a final state before the attempt gives up and retries (kill_query is asynchronous). */
+const KILL_SETTLE_MS = 20_000;
 const CANCELLED_ERRORS = new Set(['USER_CANCELED', 'ADMINISTRATIVELY_KILLED']);
 
 export class TrinoQueryEngine implements QueryEngine {
@@ -86,6 +100,7 @@ export class TrinoQueryEngine implements QueryEngine {
     const source = `${SOURCE_PREFIX}:${kind}:${request.idempotencyToken}`;
     const existing = await this.findByToken(source);
     if (existing) return existing;
+    if (isCtasRequest(request)) await this.prepareCtas(request.ctas);
 
     const sql = values.length === 0 ? request.sql : `EXECUTE IMMEDIATE ${athenaLiteral(request.sql)} USING ${values.map(athenaLiteral).join(', ')}`;
     const first = await this.guard('submit a statement', () => submitStatement(this.session(source, request.sessionProperties), sql));
@@ -102,7 +117,17 @@ export class TrinoQueryEngine implements QueryEngine {
     const q = this.queries.get(queryId);
     if (!q) return this.statusOfOrphan(queryId);
     // Follow nextUri until there is none: a query whose stats already say FINISHED still has its last page to fetch.
-    if (q.nextUri) await this.step(queryId, q);
+    if (q.nextUri) {
+      try {
+        await this.step(queryId, q);
+      } catch (err) {
+        if (!(err instanceof PipelineError && err.type === 'QueryNotFound')) throw err;
+        // The URI is spent (410: a heartbeated handoff older than the dead worker's last fetch) or
+        // gone. The query itself may still run, or may have committed: only its record says which.
+        this.queries.delete(queryId);
+        return this.statusOfOrphan(queryId);
+      }
+    }
     return toStatus(q.last, queryId);
   }
 
@@ -209,24 +234,77 @@ export class TrinoQueryEngine implements QueryEngine {
 
   /** A query this worker does not drive and cannot resume (no handoff): only its record in system.runtime.queries is left. */
   private async statusOfOrphan(queryId: string): Promise<QueryStatus> {
-    const { rows } = await this.control(
-      `SELECT state, source, error_type, error_code FROM system.runtime.queries WHERE query_id = ${athenaLiteral(queryId)}`,
-    );
-    const [row] = rows as [string, string | null, string | null, string | null][];
-    if (!row) throw new PipelineError('QueryNotFound', `Trino has no query ${queryId} (its history expired or the coordinator restarted); it will be resubmitted`, { details: { queryId } });
-    const [state, source, errorType, errorCode] = row;
+    let record = await this.record(queryId);
+    if (record && !TERMINAL_STATES.has(record.state)) {
+      // Running with no client (it would be abandoned), or finished with its rows gone: stop it, so
+      // it can never complete beside the resubmission. kill_query only asks; the query may still
+      // commit first (a CTAS in FINISHING), so its final state, not the kill, decides.
+      await this.kill(queryId, 'its worker died; clickstream-lake resubmits the statement under a new token');
+      record = await this.settled(queryId);
+    }
+    if (!record) throw new PipelineError('QueryNotFound', `Trino has no query ${queryId} (its history expired or the coordinator restarted); it will be resubmitted`, { details: { queryId } });
+    const { state, source, errorType, errorCode } = record;
     const stats = { bytesScanned: 0, engineMs: 0, queueMs: 0 };
     if (state === 'FAILED') {
       if (errorCode && CANCELLED_ERRORS.has(errorCode)) return { state: 'CANCELLED', stats, reason: errorCode };
       return { state: 'FAILED', stats, reason: `${errorCode ?? 'FAILED'} (${errorType ?? 'unknown error type'})`, retryable: errorType !== 'USER_ERROR', errorCategory: errorType === 'USER_ERROR' ? 2 : 1 };
     }
+    // A write's effect is its result; a finished row query's rows went with the worker that fetched them.
     if (state === 'FINISHED' && (source ?? '').startsWith(`${SOURCE_PREFIX}:write:`)) return { state: 'SUCCEEDED', stats };
-    // Running with no client (it will be abandoned), or finished with its rows gone: stop it, so
-    // it can never complete beside the resubmission, and let the activity resubmit.
-    if (!TERMINAL_STATES.has(state)) await this.kill(queryId, 'its worker died; clickstream-lake resubmits the statement under a new token');
-    throw new PipelineError('QueryNotFound', `Trino query ${queryId} lost its client (worker killed before it could hand the query over); it was stopped and will be resubmitted`, {
+    throw new PipelineError('QueryNotFound', `Trino query ${queryId} lost its client (its worker was killed before it could hand the query over; state ${state}); it will be resubmitted`, {
       details: { queryId, state },
     });
+  }
+
+  /** The query's record in system.runtime.queries, or undefined when Trino no longer lists it. */
+  private async record(queryId: string): Promise<{ state: string; source: string | null; errorType: string | null; errorCode: string | null } | undefined> {
+    const { rows } = await this.control(`SELECT state, source, error_type, error_code FROM system.runtime.queries WHERE query_id = ${athenaLiteral(queryId)}`);
+    const row = rows[0] as [string, string | null, string | null, string | null] | undefined;
+    return row && { state: row[0], source: row[1], errorType: row[2], errorCode: row[3] };
+  }
+
+  /** Waits until a killed query's record is final; one that will not settle fails the attempt, to be looked at again on retry. */
+  private async settled(queryId: string): Promise<Awaited<ReturnType<TrinoQueryEngine['record']>>> {
+    const deadline = Date.now() + KILL_SETTLE_MS;
+    for (;;) {
+      const record = await this.record(queryId);
+      if (!record || TERMINAL_STATES.has(record.state)) return record;
+      if (Date.now() > deadline) {
+        throw new PipelineError('TransientBackend', `Trino query ${queryId} was asked to stop but is still ${record.state} after ${KILL_SETTLE_MS / 1000} s; the attempt is retried`, {
+          details: { queryId, state: record.state },
+        });
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
+   * A CTAS fails when its table exists (TABLE_ALREADY_EXISTS, a user error: the hour would fail)
+   * and Trino refuses a non-empty external_location. Both are per run, so whatever is there was
+   * left by an earlier epoch of this run: a killed or failed CTAS's files, or a CTAS that
+   * committed after Trino forgot it (coordinator restart, expired history). Called only once no
+   * query carries this token, so it is cleared and the CTAS writes anew (replace, never append),
+   * unless a query writing there is still running, which must end first.
+   */
+  private async prepareCtas(ctas: { database: string; table: string; location: string }): Promise<void> {
+    if (!this.opts.staging) return;
+    const { store, tableExists, onLeftovers } = this.opts.staging;
+    const { bucket, key } = parseS3Uri(ctas.location);
+    const [leftovers, exists] = await Promise.all([store.list(bucket, key), tableExists(ctas.database, ctas.table)]);
+    if (leftovers.length === 0 && !exists) return;
+    // The statement travels inside EXECUTE IMMEDIATE's literal (quotes doubled), so match the bare location, unique to the run.
+    const { rows: writers } = await this.control(
+      `SELECT query_id FROM system.runtime.queries WHERE state NOT IN ('FINISHED', 'FAILED') AND source <> ${athenaLiteral(`${SOURCE_PREFIX}:control`)} AND strpos(query, ${athenaLiteral(ctas.location)}) > 0`,
+    );
+    if (writers.length > 0) {
+      throw new PipelineError('TransientBackend', `Trino query ${String(writers[0]![0])} is still writing to ${ctas.location}; curation is retried once it has ended`, {
+        details: { location: ctas.location },
+      });
+    }
+    onLeftovers?.(ctas.location, leftovers.map((o) => o.key), exists);
+    // Through Trino, so its view of the catalog is the one that changes; a Hive external table's files stay, and are deleted next.
+    if (exists) await this.control(`DROP TABLE IF EXISTS ${this.opts.catalog}.${ctas.database}.${ctas.table}`);
+    if (leftovers.length > 0) await store.deleteKeys(bucket, leftovers.map((o) => o.key));
   }
 
   private async findByToken(source: string): Promise<string | undefined> {
