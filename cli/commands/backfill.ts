@@ -23,14 +23,10 @@ import { backfillWorkflowId, WORKFLOW_TYPES } from '../../core/ids';
 import { DEFAULT_CONCURRENCY, HARD_MAX_BACKFILL_HOURS, MAX_BACKFILL_HOURS, MAX_CONCURRENCY } from '../../workflows/backfill';
 import type { BackfillInput, BackfillMode } from '../../workflows/backfillTypes';
 import { formatBackfillStatus, watchBackfill } from '../backfillView';
+import { printEquivalent, printHint, printOutcome, type CliIo } from '../cliIo';
 import { hourArg, intArg, rangeArgs } from '../parseArgs';
 import { withTemporalClient } from '../temporalConnection';
 import { temporalCommand } from '../temporalEquivalent';
-
-export interface CliIo {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
 
 const MODES: BackfillMode[] = ['missing', 'failed', 'all', 'changed'];
 
@@ -95,11 +91,6 @@ function addIdFlags(cmd: Command): Command {
     .option('--id <workflowId>', 'the backfill workflow id instead of --from/--to (e.g. one started from the Web UI)');
 }
 
-/** Prints the equivalent command; to stderr under --json so stdout stays machine-readable. */
-export function printEquivalent(io: CliIo, json: boolean | undefined, command: string): void {
-  (json ? io.err : io.out)(`equivalent: ${command}`);
-}
-
 export function webUiLink(config: PipelineConfig, workflowId: string): string {
   const host = config.temporal.address.split(':')[0];
   return `http://${host}:${config.temporal.uiPort}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
@@ -128,7 +119,7 @@ export function intervalMsFrom(value: string | undefined): number {
 }
 
 /** Starts the backfill and prints its id, the equivalent temporal command and the Web UI link. */
-export async function startAndAnnounce(client: Client, cfg: PipelineConfig, input: BackfillInput, io: CliIo, json?: boolean): Promise<string> {
+export async function startAndAnnounce(client: Client, cfg: PipelineConfig, input: BackfillInput, io: CliIo, json?: boolean): Promise<{ workflowId: string; runId: string }> {
   const workflowId = backfillWorkflowId(cfg.tables.curated, parseHour(input.from), parseHour(input.to));
   let handle;
   try {
@@ -143,8 +134,11 @@ export async function startAndAnnounce(client: Client, cfg: PipelineConfig, inpu
     }
     throw err;
   }
-  io.out(
-    `started backfill ${handle.workflowId} (run ${(handle as { firstExecutionRunId?: string }).firstExecutionRunId}): ${input.from}..${input.to}, mode ${input.mode}, concurrency ${input.concurrency}${input.dryRun ? ', dry run' : ''}`,
+  const runId = (handle as { firstExecutionRunId?: string }).firstExecutionRunId ?? '';
+  printHint(
+    io,
+    json,
+    `started backfill ${handle.workflowId} (run ${runId}): ${input.from}..${input.to}, mode ${input.mode}, concurrency ${input.concurrency}${input.dryRun ? ', dry run' : ''}`,
   );
   printEquivalent(
     io,
@@ -154,15 +148,12 @@ export async function startAndAnnounce(client: Client, cfg: PipelineConfig, inpu
       '--id-conflict-policy', 'Fail', '--id-reuse-policy', 'AllowDuplicate', '--input', JSON.stringify(input),
     ]),
   );
-  (json ? io.err : io.out)(`web UI: ${webUiLink(cfg, handle.workflowId)}`);
-  return handle.workflowId;
+  printHint(io, json, `web UI: ${webUiLink(cfg, handle.workflowId)}`);
+  return { workflowId: handle.workflowId, runId };
 }
 
-export function registerBackfillCommands(program: Command, config: () => PipelineConfig, io: CliIo): void {
-  const backfill = program
-    .command('backfill')
-    .description('start and steer backfills over hour ranges (backfillWorkflow); each command prints its plain temporal equivalent');
-
+/** Adds the subcommands to `backfill` (created, with its description, by cli/clickstream.ts). */
+export function registerBackfillCommands(backfill: Command, config: () => PipelineConfig, io: CliIo): void {
   backfill
     .command('start')
     .description('start a backfill of [--from, --to] (inclusive hours); a worker must be running')
@@ -174,15 +165,16 @@ export function registerBackfillCommands(program: Command, config: () => Pipelin
     .option('--allow-large-range', `allow more than ${MAX_BACKFILL_HOURS} hours (92 days)`)
     .option('--watch', 'draw a live progress bar until the backfill is done')
     .option('--interval <seconds>', 'refresh interval for --watch', '2')
-    .option('--json', 'print the final status as JSON (with --watch)')
+    .option('--json', 'print JSON: the final status with --watch, else { workflowId, runId, input }')
     .action(async (o: BackfillStartFlags & { watch?: boolean; interval?: string; json?: boolean }) => {
       const cfg = config();
       const input = backfillInputFromFlags(cfg, o);
       const intervalMs = intervalMsFrom(o.interval);
       await withTemporalClient(cfg, async (client) => {
-        const workflowId = await startAndAnnounce(client, cfg, input, io, o.json);
-        if (o.watch) await watchAndReport(client, workflowId, io, o, intervalMs);
-        else io.out(`watch it: clickstream backfill status --from ${input.from} --to ${input.to} --watch`);
+        const started = await startAndAnnounce(client, cfg, input, io, o.json);
+        if (o.watch) return watchAndReport(client, started.workflowId, io, o, intervalMs);
+        if (o.json) io.out(JSON.stringify({ ...started, input }, null, 2));
+        printHint(io, o.json, `watch it: clickstream backfill status --from ${input.from} --to ${input.to} --watch`);
       });
     });
 
@@ -205,13 +197,14 @@ export function registerBackfillCommands(program: Command, config: () => Pipelin
   const signalCommand = (name: string, signal: string, description: string, send: (c: Client, id: string) => Promise<void>, done: string) =>
     addIdFlags(backfill.command(name))
       .description(description)
-      .action(async (o: IdFlags) => {
+      .option('--json', 'print { workflowId, signal } as JSON')
+      .action(async (o: IdFlags & { json?: boolean }) => {
         const cfg = config();
         const workflowId = backfillIdFromFlags(cfg, o);
         await withTemporalClient(cfg, async (client) => {
           await send(client, workflowId);
-          io.out(`${workflowId}: ${done}`);
-          printEquivalent(io, false, temporalCommand(cfg, ['workflow', 'signal', '--workflow-id', workflowId, '--name', signal]));
+          printOutcome(io, o.json, { workflowId, signal }, `${workflowId}: ${done}`);
+          printEquivalent(io, o.json, temporalCommand(cfg, ['workflow', 'signal', '--workflow-id', workflowId, '--name', signal]));
         });
       });
   signalCommand('pause', 'pause', 'stop starting new hours; running hours finish', pauseBackfill, 'paused (running hours finish, no new ones start)');
@@ -220,39 +213,42 @@ export function registerBackfillCommands(program: Command, config: () => Pipelin
 
   addIdFlags(backfill.command('set-concurrency <n>'))
     .description(`change how many hours run at once (1-${MAX_CONCURRENCY}), effective immediately`)
-    .action(async (n: string, o: IdFlags) => {
+    .option('--json', 'print { workflowId, previous, concurrency } as JSON')
+    .action(async (n: string, o: IdFlags & { json?: boolean }) => {
       const cfg = config();
       const concurrency = intArg('set-concurrency <n>', n, 1, MAX_CONCURRENCY);
       const workflowId = backfillIdFromFlags(cfg, o);
       await withTemporalClient(cfg, async (client) => {
         const previous = await setBackfillConcurrency(client, workflowId, concurrency);
-        io.out(`${workflowId}: concurrency ${previous} -> ${concurrency}`);
-        printEquivalent(io, false, temporalCommand(cfg, ['workflow', 'update', 'execute', '--workflow-id', workflowId, '--name', 'setConcurrency', '--input', String(concurrency)]));
+        printOutcome(io, o.json, { workflowId, previous, concurrency }, `${workflowId}: concurrency ${previous} -> ${concurrency}`);
+        printEquivalent(io, o.json, temporalCommand(cfg, ['workflow', 'update', 'execute', '--workflow-id', workflowId, '--name', 'setConcurrency', '--input', String(concurrency)]));
       });
     });
 
   addIdFlags(backfill.command('skip <hours...>'))
     .description('leave these hours out of the backfill (queued ones at once, later ones when reached)')
-    .action(async (hours: string[], o: IdFlags) => {
+    .option('--json', 'print { workflowId, skipped, removedFromQueue } as JSON')
+    .action(async (hours: string[], o: IdFlags & { json?: boolean }) => {
       const cfg = config();
       const list = hours.map((h) => formatHour(hourArg('hour to skip', h)));
       const workflowId = backfillIdFromFlags(cfg, o);
       await withTemporalClient(cfg, async (client) => {
         const removed = await skipBackfillHours(client, workflowId, list);
-        io.out(`${workflowId}: skipping ${list.length} hour(s); ${removed} removed from the queue now`);
-        printEquivalent(io, false, temporalCommand(cfg, ['workflow', 'update', 'execute', '--workflow-id', workflowId, '--name', 'skip', '--input', JSON.stringify(list)]));
+        printOutcome(io, o.json, { workflowId, skipped: list, removedFromQueue: removed }, `${workflowId}: skipping ${list.length} hour(s); ${removed} removed from the queue now`);
+        printEquivalent(io, o.json, temporalCommand(cfg, ['workflow', 'update', 'execute', '--workflow-id', workflowId, '--name', 'skip', '--input', JSON.stringify(list)]));
       });
     });
 
   addIdFlags(backfill.command('cancel'))
     .description('cancel the backfill; running hours are cancelled and their engine queries stopped')
-    .action(async (o: IdFlags) => {
+    .option('--json', 'print { workflowId, cancellationRequested } as JSON')
+    .action(async (o: IdFlags & { json?: boolean }) => {
       const cfg = config();
       const workflowId = backfillIdFromFlags(cfg, o);
       await withTemporalClient(cfg, async (client) => {
         await cancelBackfill(client, workflowId);
-        io.out(`${workflowId}: cancellation requested`);
-        printEquivalent(io, false, temporalCommand(cfg, ['workflow', 'cancel', '--workflow-id', workflowId]));
+        printOutcome(io, o.json, { workflowId, cancellationRequested: true }, `${workflowId}: cancellation requested`);
+        printEquivalent(io, o.json, temporalCommand(cfg, ['workflow', 'cancel', '--workflow-id', workflowId]));
       });
     });
 }

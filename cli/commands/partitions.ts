@@ -15,7 +15,7 @@ import { createBackend } from '../../lake/createBackend';
 import type { LakeBackend } from '../../lake/ports';
 import { rangeArgs } from '../parseArgs';
 import { withTemporalClient } from '../temporalConnection';
-import type { CliIo } from './backfill';
+import type { CliIo } from '../cliIo';
 
 /** Ten years of hours at most; the grid is for looking at, the JSON for scripts. */
 export const MAX_PARTITION_HOURS = 24 * 366;
@@ -167,10 +167,9 @@ interface PartitionsFlags {
   temporal: boolean;
 }
 
-export function registerPartitionsCommand(program: Command, config: () => PipelineConfig, io: CliIo): void {
-  program
-    .command('partitions')
-    .description('per-hour status grid (days x 24 hours): published, changed, failed, running, missing raw, never run')
+/** Adds the options and action to `partitions` (created, with its description, by cli/clickstream.ts). */
+export function registerPartitionsCommand(partitions: Command, config: () => PipelineConfig, io: CliIo): void {
+  partitions
     .requiredOption('--from <hour>', `first hour, ${HOUR_FORMAT}`)
     .requiredOption('--to <hour>', 'last hour, inclusive')
     .option('--json', 'machine-readable: counts and one record per hour')

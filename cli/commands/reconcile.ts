@@ -8,7 +8,8 @@ import type { PipelineConfig } from '../../config/config';
 import { HOUR_FORMAT } from '../../core/hours';
 import { DEFAULT_CONCURRENCY, MAX_BACKFILL_HOURS, MAX_CONCURRENCY } from '../../workflows/backfill';
 import { withTemporalClient } from '../temporalConnection';
-import { backfillInputFromFlags, intervalMsFrom, startAndAnnounce, watchAndReport, type CliIo } from './backfill';
+import { printHint, type CliIo } from '../cliIo';
+import { backfillInputFromFlags, intervalMsFrom, startAndAnnounce, watchAndReport } from './backfill';
 
 interface ReconcileFlags {
   from?: string;
@@ -21,10 +22,9 @@ interface ReconcileFlags {
   json?: boolean;
 }
 
-export function registerReconcileCommand(program: Command, config: () => PipelineConfig, io: CliIo): void {
-  program
-    .command('reconcile')
-    .description('re-run published hours whose raw files changed since publishing (late or replaced files): a backfill in mode "changed"')
+/** Adds the options and action to `reconcile` (created, with its description, by cli/clickstream.ts). */
+export function registerReconcileCommand(reconcile: Command, config: () => PipelineConfig, io: CliIo): void {
+  reconcile
     .requiredOption('--from <hour>', `first hour, ${HOUR_FORMAT}`)
     .requiredOption('--to <hour>', 'last hour, inclusive')
     .option('--concurrency <n>', `hours re-running at once, 1-${MAX_CONCURRENCY}`, String(DEFAULT_CONCURRENCY))
@@ -32,14 +32,16 @@ export function registerReconcileCommand(program: Command, config: () => Pipelin
     .option('--allow-large-range', `allow more than ${MAX_BACKFILL_HOURS} hours (92 days)`)
     .option('--no-wait', 'start it and print its id without waiting')
     .option('--interval <seconds>', 'progress refresh interval while waiting', '2')
-    .option('--json', 'print the final status as JSON')
+    .option('--json', 'print JSON: the final status, or { workflowId, runId, input } with --no-wait')
     .action(async (o: ReconcileFlags) => {
       const cfg = config();
       const input = backfillInputFromFlags(cfg, { ...o, mode: 'changed' });
       const intervalMs = intervalMsFrom(o.interval);
       await withTemporalClient(cfg, async (client) => {
-        const workflowId = await startAndAnnounce(client, cfg, input, io, o.json);
-        if (o.wait) await watchAndReport(client, workflowId, io, o, intervalMs);
+        const started = await startAndAnnounce(client, cfg, input, io, o.json);
+        if (o.wait) return watchAndReport(client, started.workflowId, io, o, intervalMs);
+        if (o.json) io.out(JSON.stringify({ ...started, input }, null, 2));
+        printHint(io, o.json, `watch it: clickstream backfill status --id '${started.workflowId}' --watch`);
       });
     });
 }

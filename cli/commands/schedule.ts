@@ -24,7 +24,7 @@ import { rangeArgs } from '../parseArgs';
 import { withTemporalClient } from '../temporalConnection';
 import { temporalCommand } from '../temporalEquivalent';
 import { formatDuration } from '../backfillView';
-import { printEquivalent, type CliIo } from './backfill';
+import { printEquivalent, printOutcome, type CliIo } from '../cliIo';
 
 /** The describe output as plain JSON: what an operator asks of a schedule, hours included. */
 export interface ScheduleView {
@@ -104,24 +104,25 @@ function scheduleFlags(cfg: PipelineConfig): string[] {
   ];
 }
 
-export function registerScheduleCommands(program: Command, config: () => PipelineConfig, io: CliIo): void {
-  const schedule = program
-    .command('schedule')
-    .description('the hourly Temporal Schedule (one per curated table); each command prints its plain temporal equivalent');
-  const id = (cfg: PipelineConfig) => hourlyScheduleId(cfg.tables.curated);
+/** Adds the subcommands to `schedule` (created, with its description, by cli/clickstream.ts). */
+export function registerScheduleCommands(schedule: Command, config: () => PipelineConfig, io: CliIo): void {  const id = (cfg: PipelineConfig) => hourlyScheduleId(cfg.tables.curated);
 
   schedule
     .command('create')
     .description('create the hourly schedule, or update it to the current settings (idempotent; paused state is kept)')
-    .action(async () => {
+    .option('--json', 'print { scheduleId, outcome, minuteOffset, taskQueue } as JSON')
+    .action(async (o: { json?: boolean }) => {
       const cfg = config();
       await withTemporalClient(cfg, async (client) => {
         const outcome = await ensureHourlySchedule(client, cfg);
         const offset = String(cfg.schedule.minuteOffset).padStart(2, '0');
-        io.out(
+        printOutcome(
+          io,
+          o.json,
+          { scheduleId: id(cfg), outcome, minuteOffset: cfg.schedule.minuteOffset, taskQueue: cfg.temporal.taskQueue },
           `schedule ${id(cfg)} ${outcome}: fires every hour at :${offset} UTC and processes the previous hour; overlap BufferOne, catch-up window 24h; task queue ${cfg.temporal.taskQueue}`,
         );
-        printEquivalent(io, false, temporalCommand(cfg, ['schedule', outcome === 'created' ? 'create' : 'update', ...scheduleFlags(cfg)]));
+        printEquivalent(io, o.json, temporalCommand(cfg, ['schedule', outcome === 'created' ? 'create' : 'update', ...scheduleFlags(cfg)]));
       });
     });
 
@@ -146,12 +147,13 @@ export function registerScheduleCommands(program: Command, config: () => Pipelin
       .command(name)
       .description(name === 'pause' ? 'stop regular fires (trigger and catch-up still work); running hours continue' : 'resume regular fires')
       .option('--note <text>', 'why, shown in describe and the Web UI', `${verb} with clickstream schedule ${name}`)
-      .action(async (o: { note: string }) => {
+      .option('--json', 'print { scheduleId, paused, note } as JSON')
+      .action(async (o: { note: string; json?: boolean }) => {
         const cfg = config();
         await withTemporalClient(cfg, async (client) => {
           await (name === 'pause' ? pauseHourlySchedule : unpauseHourlySchedule)(client, cfg, o.note);
-          io.out(`schedule ${id(cfg)} ${verb}`);
-          printEquivalent(io, false, temporalCommand(cfg, ['schedule', 'toggle', '--schedule-id', id(cfg), `--${name}`, '--reason', o.note]));
+          printOutcome(io, o.json, { scheduleId: id(cfg), paused: name === 'pause', note: o.note }, `schedule ${id(cfg)} ${verb}`);
+          printEquivalent(io, o.json, temporalCommand(cfg, ['schedule', 'toggle', '--schedule-id', id(cfg), `--${name}`, '--reason', o.note]));
         });
       });
   }
@@ -159,12 +161,14 @@ export function registerScheduleCommands(program: Command, config: () => Pipelin
   schedule
     .command('trigger')
     .description('run the schedule\'s action now: it processes the hour before now (the nominal time is the trigger time)')
-    .action(async () => {
+    .option('--json', 'print { scheduleId, triggered, hour } as JSON')
+    .action(async (o: { json?: boolean }) => {
       const cfg = config();
       await withTemporalClient(cfg, async (client) => {
         await triggerHourlySchedule(client, cfg);
-        io.out(`schedule ${id(cfg)} triggered: the run processes hour ${formatHour(previousCompleteHour(Date.now()))} (the hour before its nominal time)`);
-        printEquivalent(io, false, temporalCommand(cfg, ['schedule', 'trigger', '--schedule-id', id(cfg), '--overlap-policy', 'AllowAll']));
+        const hour = formatHour(previousCompleteHour(Date.now()));
+        printOutcome(io, o.json, { scheduleId: id(cfg), triggered: true, hour }, `schedule ${id(cfg)} triggered: the run processes hour ${hour} (the hour before its nominal time)`);
+        printEquivalent(io, o.json, temporalCommand(cfg, ['schedule', 'trigger', '--schedule-id', id(cfg), '--overlap-policy', 'AllowAll']));
       });
     });
 
@@ -173,15 +177,21 @@ export function registerScheduleCommands(program: Command, config: () => Pipelin
     .description(`replay the schedule for missed hours (at most ${MAX_SCHEDULE_CATCH_UP_HOURS}, one after another); for more use clickstream backfill`)
     .requiredOption('--from <hour>', `first hour to process, ${HOUR_FORMAT}`)
     .requiredOption('--to <hour>', 'last hour to process, inclusive')
-    .action(async (o: { from?: string; to?: string }) => {
+    .option('--json', 'print { scheduleId, from, to, runs: [{ nominalTime, hour }] } as JSON')
+    .action(async (o: { from?: string; to?: string; json?: boolean }) => {
       const cfg = config();
       const { from, to } = rangeArgs(o.from, o.to, MAX_SCHEDULE_CATCH_UP_HOURS);
       await withTemporalClient(cfg, async (client) => {
         const nominal = await catchUpHourlySchedule(client, cfg, from, to);
-        io.out(`schedule ${id(cfg)}: ${nominal.length} catch-up run(s) for hours ${formatHour(from)}..${formatHour(to)}, nominal times ${nominal[0]!.toISOString()}..${nominal.at(-1)!.toISOString()}`);
+        printOutcome(
+          io,
+          o.json,
+          { scheduleId: id(cfg), from: formatHour(from), to: formatHour(to), runs: nominal.map((t) => ({ nominalTime: t.toISOString(), hour: hourForNominalTime(t) })) },
+          `schedule ${id(cfg)}: ${nominal.length} catch-up run(s) for hours ${formatHour(from)}..${formatHour(to)}, nominal times ${nominal[0]!.toISOString()}..${nominal.at(-1)!.toISOString()}`,
+        );
         printEquivalent(
           io,
-          false,
+          o.json,
           temporalCommand(cfg, [
             'schedule', 'backfill', '--schedule-id', id(cfg),
             '--start-time', new Date(nominal[0]!.getTime() - 1000).toISOString(),
@@ -195,12 +205,13 @@ export function registerScheduleCommands(program: Command, config: () => Pipelin
   schedule
     .command('delete')
     .description('delete the schedule; hours it already started keep running')
-    .action(async () => {
+    .option('--json', 'print { scheduleId, deleted } as JSON')
+    .action(async (o: { json?: boolean }) => {
       const cfg = config();
       await withTemporalClient(cfg, async (client) => {
         await deleteHourlySchedule(client, cfg);
-        io.out(`schedule ${id(cfg)} deleted`);
-        printEquivalent(io, false, temporalCommand(cfg, ['schedule', 'delete', '--schedule-id', id(cfg)]));
+        printOutcome(io, o.json, { scheduleId: id(cfg), deleted: true }, `schedule ${id(cfg)} deleted`);
+        printEquivalent(io, o.json, temporalCommand(cfg, ['schedule', 'delete', '--schedule-id', id(cfg)]));
       });
     });
 }
