@@ -18,6 +18,9 @@ SELECT
   year, month, day, hour, source_file,
   CASE WHEN reject_reason IS NOT NULL THEN 'rejected' ELSE 'duplicate' END AS outcome,
   coalesce(reject_reason, 'duplicate event_id (an earlier copy was kept)') AS reason,
+  -- As the raw table shows them, so raw = curated + this view for any grouping (the local
+  -- rejected table has the same two columns).
+  event_id, user_id,
   line
 FROM ranked
 WHERE reject_reason IS NOT NULL OR occurrence > 1

@@ -3,7 +3,8 @@
  * the real `clickstream query` process on the local backend (DuckDB over the lake folder) and on
  * the trino backend (moto's S3 + Glue, a real Trino). A real worker publishes the same generated
  * hours on both first (the trino worker in-process, as in hourlyWorkflowOnTrino.test.ts); the CLI
- * runs with each lake's environment. Both backends must give the same answers. Also: the
+ * runs with each lake's environment. Both backends must give the same answers, raw, curated and
+ * rejected. Also: the
  * rejected view with the hour named, what the CLI refuses, and Ctrl-C in the middle of a result
  * that is streaming (which only stops if rows are printed before the query ends).
  */
@@ -75,7 +76,10 @@ describe('clickstream query: the seed queries through the CLI on local and trino
       workflowBundle: await workflowBundle(),
       workerOptions: { shutdownGraceTime: '2 seconds' },
     });
-    const [localReports, trinoReports] = await Promise.all([withWorker(local, () => runAll(local.config)), trinoWorker.runUntil(() => runAll(trino.config))]);
+    // One after the other: both lakes name the same table and hours, so the hourly workflow ids
+    // are the same, and a start while the other lake's run is open would join that run instead.
+    const localReports = await withWorker(local, () => runAll(local.config));
+    const trinoReports = await trinoWorker.runUntil(() => runAll(trino.config));
     for (const r of [...localReports, ...trinoReports]) assert.equal(r.status, 'published');
   });
   after(async () => {
@@ -83,9 +87,40 @@ describe('clickstream query: the seed queries through the CLI on local and trino
     await local?.cleanup();
   });
 
-  // The seed queries' local-vs-trino comparison (raw, curated, rejected) is not here yet: through the
-  // CLI the local side returned 0 rows for hours its worker had published (cause not found in time);
-  // see the closing note. The engines' agreement is proven by test/integration/trino/engineEquivalence.test.ts.
+  // The seed README's two queries over raw, curated and the rejected lines, on each backend through
+  // the CLI: the answers must be the same, and raw = curated + rejected + duplicates per group.
+  // On trino the rejected view's lines table is partition-projected, so its query names the hours.
+  const rejectedOn = (backend: Backend) =>
+    backend === 'local'
+      ? 'clickstream_events_rejected'
+      : `(SELECT * FROM clickstream_events_rejected WHERE year = '2024' AND ((month = '03' AND day = '01' AND hour IN ('22', '23')) OR (month = '03' AND day = '02' AND hour = '00')))`;
+  const seedAnswers = async (backend: Backend) => {
+    const answers: Record<string, Record<string, number>> = {};
+    for (const [name, table] of [['raw', 'clickstream_events'], ['curated', 'clickstream_events_curated'], ['rejected', rejectedOn(backend)]] as const) {
+      answers[`${name} by user`] = byKey(jsonLines(await query(backend, BY_USER.replace('{t}', table), '--json'), `${backend} ${name} by user`), userKey);
+      answers[`${name} by day`] = byKey(jsonLines(await query(backend, BY_DAY.replace('{t}', table), '--json'), `${backend} ${name} by day`), dayKey);
+    }
+    return answers;
+  };
+
+  it('the seed queries (events per user, per day) give the same answers on local and trino, raw, curated and rejected (one named raw-table difference); raw = curated + rejected', async () => {
+    const [onLocal, onTrino] = [await seedAnswers('local'), await seedAnswers('trino')];
+    // One divergence, in the raw table only: Trino's OpenX JSON SerDe (Athena's too) reads a line
+    // that is a top-level JSON array as a row, element by position, so the generator's
+    // ["not", "an", "object", i] shows user_id 'object' (2 such lines per hour here); DuckDB shows
+    // NULL. Curation rejects those lines on both ('not a JSON object'), as the rejected answers show.
+    const arrayLines = 2 * HOURS.length;
+    const rawByUser = onLocal['raw by user']!;
+    assert.deepEqual(onTrino['raw by user'], { ...rawByUser, '<null>': rawByUser['<null>']! - arrayLines, object: arrayLines });
+    assert.deepEqual({ ...onTrino, 'raw by user': 'see above' }, { ...onLocal, 'raw by user': 'see above' });
+    // 3 hours of 120 events, 7 malformed and 5 duplicated each: the generator's accounting.
+    assert.deepEqual(onLocal['curated by day'], { '2024-03-01': 240, '2024-03-02': 120 });
+    assert.deepEqual(onLocal['rejected by day'], { '2024-03-01': 24, '2024-03-02': 12 });
+    assert.ok(Object.keys(onLocal['curated by user']!).length >= 5, 'several users curated');
+    for (const [user, n] of Object.entries(onLocal['raw by user']!)) {
+      assert.equal(n, (onLocal['curated by user']![user] ?? 0) + (onLocal['rejected by user']![user] ?? 0), `user ${user}: raw = curated + rejected`);
+    }
+  });
 
   it('default output is a box table on stdout with the row count; the summary goes to stderr', async () => {
     const r = await query('trino', BY_DAY.replace('{t}', 'clickstream_events_curated'));
