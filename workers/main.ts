@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { ensureHourlySchedule } from '../client/hourlySchedule';
 import { startHour } from '../client/hourlyStarter';
 import { temporalHourRunHistory } from '../client/hourRunHistory';
@@ -26,15 +26,16 @@ import { writeRawHour } from '../generator/writeRawHour';
 import { createBackend } from '../lake/createBackend';
 import type { LakeBackend } from '../lake/ports';
 import { createPipelineWorker } from './createPipelineWorker';
+import { installRuntime } from './installRuntime';
 
 const RECENT_HOURS = 6;
 const DEMO_EVENTS_PER_HOUR = 500;
 
 async function main(): Promise<void> {
-  // The summary below is what the operator reads; worker lifecycle chatter would bury it.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const once = process.argv.includes('--once');
   const config = loadConfig();
+  // The summary below is what the operator reads; worker lifecycle chatter would bury it.
+  installRuntime(config, { logLevel: 'WARN' });
+  const once = process.argv.includes('--once');
   const say = (m: string) => console.log(m);
   const backend = await createBackend(config, { createLakeDir: true });
   let devServer: DevServer | undefined;

@@ -9,9 +9,11 @@ import { ensureSearchAttributes } from '../client/searchAttributes';
 import { loadConfig, type ConfigEnvName } from '../config/config';
 import { createBackend } from '../lake/createBackend';
 import { createPipelineWorker } from './createPipelineWorker';
+import { installRuntime } from './installRuntime';
 
 export async function runWorker(overrides: Partial<Record<ConfigEnvName, string>> = {}): Promise<void> {
   const config = loadConfig(process.env, overrides);
+  installRuntime(config);
   const backend = await createBackend(config);
   let connection: NativeConnection | undefined;
   let clientConnection: Connection | undefined;
@@ -23,7 +25,9 @@ export async function runWorker(overrides: Partial<Record<ConfigEnvName, string>
     const runs = temporalHourRunHistory(new Client({ connection: clientConnection, namespace: config.temporal.namespace }));
     const worker = await createPipelineWorker({ config, backend, connection, runs });
     console.error(
-      `clickstream worker: task queue '${config.temporal.taskQueue}' on ${config.temporal.address}, backend ${config.backend}, lake ${config.lake.dir}`,
+      `clickstream worker: task queue '${config.temporal.taskQueue}' on ${config.temporal.address}, backend ${config.backend}, lake ${config.lake.dir}` +
+        (worker.metricsServer ? `, metrics on :${worker.metricsServer.port}/metrics` : '') +
+        (config.metrics.sdkPort ? `, SDK metrics on :${config.metrics.sdkPort}/metrics` : ''),
     );
     await worker.run();
   } finally {

@@ -11,6 +11,7 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  proxySinks,
   sleep,
   TemporalFailure,
   upsertSearchAttributes,
@@ -21,10 +22,12 @@ import { HourFormatError, parsePastHour } from '../core/hours';
 import { engineTaskQueue, type EnginePriority } from '../core/ids';
 import { SA_HOUR, SA_KIND, SA_STATUS } from '../core/searchAttributes';
 import { NEVER_RETRY, polledQuery, quickLakeCall, quickLocalLakeCall, validationQuery } from './activityProfiles';
-import type { HourlyPipelineInput, HourReport, RawWaitSettings } from './types';
+import { failureType } from './failureType';
+import type { HourlyPipelineInput, HourReport, PipelineMetricsSinks, RawWaitSettings } from './types';
 
 const remoteLake = proxyActivities<PipelineActivities>(quickLakeCall);
 const localLake = proxyLocalActivities<PipelineActivities>(quickLocalLakeCall);
+const { pipelineMetrics } = proxySinks<PipelineMetricsSinks>();
 
 type QuickStep = 'verifyRawPartition' | 'registerRawPartition' | 'publishPartition';
 type QuickSteps = Pick<PipelineActivities, QuickStep>;
@@ -94,9 +97,13 @@ export async function hourlyPipelineWorkflow(input: HourlyPipelineInput): Promis
   try {
     const report = await runHour(hour, rawWait, priority);
     upsertSearchAttributes([{ key: SA_STATUS, value: 'published' }]);
+    pipelineMetrics.hourPublished(report);
     return report;
   } catch (err) {
-    upsertSearchAttributes([{ key: SA_STATUS, value: isCancellation(err) ? 'cancelled' : 'failed' }]);
+    const cancelled = isCancellation(err);
+    upsertSearchAttributes([{ key: SA_STATUS, value: cancelled ? 'cancelled' : 'failed' }]);
+    // A cancelled hour was stopped by an operator, not failed by the data: no failure to alert on.
+    if (!cancelled) pipelineMetrics.hourFailed(failureType(err));
     throw err;
   }
 }

@@ -1,4 +1,5 @@
 /** Workflow inputs and the hourly report: plain JSON shared by starters, the CLI and the UI. */
+import type { Sinks } from '@temporalio/workflow';
 import type { HourCounts, PublishResult, QueryOutcome, RawManifest } from '../activities/types';
 
 export interface RawWaitSettings {
@@ -37,4 +38,17 @@ export interface HourReport {
   queries: { curate: QueryOutcome; validate: QueryOutcome };
   bytesRead: { curation: number; validation: number };
   durationsMs: { verify: number; register: number; curate: number; validate: number; publish: number; total: number };
+}
+
+/**
+ * What the hourly workflow tells the worker process about an hour's outcome. Sink calls leave
+ * no history events and are skipped on replay: the worker turns them into Prometheus metrics
+ * (workers/pipelineMetrics.ts), so metrics cost the workflow nothing.
+ */
+export interface PipelineMetricsSinks extends Sinks {
+  pipelineMetrics: {
+    hourPublished(report: HourReport): void;
+    /** `errorType`: the ApplicationFailure type at the root of the failure (e.g. RowCountMismatch), or 'Timeout'. */
+    hourFailed(errorType: string): void;
+  };
 }
