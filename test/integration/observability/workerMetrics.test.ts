@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startHour } from '../../../client/hourlyStarter';
 import { hourStartMs, parseHour } from '../../../core/hours';
@@ -9,6 +11,8 @@ import { RULES_FILE, startTestPrometheus, type TestPrometheus } from '../../supp
 import { testTemporal } from '../../support/temporalServer';
 import { makeRawHour, makeTestLake, type TestLake } from '../../support/testLake';
 import { waitFor } from '../../support/waitFor';
+
+const DASHBOARD_FILE = path.resolve(__dirname, '..', '..', '..', 'ops', 'grafana', 'dashboards', 'clickstream.json');
 
 /**
  * A real Prometheus scrapes a real worker's /metrics while the real workflow runs one good hour
@@ -96,6 +100,18 @@ describe('worker /metrics scraped by a real Prometheus (Debian 2.42), with the s
         [{ table, state: 'pending' }],
       );
       assert.ok(!alerts.some((a) => a.labels.alertname === 'ClickstreamRejectRatioHigh'), `4% rejected is under the 5% threshold`);
+
+      // Every query of the shipped Grafana dashboard runs on this Prometheus ($table: all tables).
+      const dashboard = JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] };
+      const answers: Record<string, number> = {};
+      for (const panel of dashboard.panels) {
+        for (const t of panel.targets ?? []) {
+          const result = await p.query(t.expr.replaceAll('$table', '.*')).catch((err: Error) => assert.fail(`panel '${panel.title}': ${err.message}`));
+          answers[panel.title] = (answers[panel.title] ?? 0) + result.length;
+        }
+      }
+      assert.equal(answers.Freshness, 1);
+      assert.equal(answers['Hours failed (24 h)'], 1);
     });
   });
 });

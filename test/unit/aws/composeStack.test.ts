@@ -14,6 +14,7 @@ import { CONFIG_ENV_NAMES, loadConfig, POLL_DEFAULTS } from '../../../config/con
 import { DISPATCH_RATE_KEY, DISPATCH_READS_PER_SECOND } from '../../../devserver/devServer';
 import { AWS_ENV_NAMES, parseAwsSettings } from '../../../lake/aws/awsSettings';
 import { TRINO_ENV_NAMES } from '../../../lake/trino/trinoSettings';
+import { PipelineMetrics } from '../../../workers/pipelineMetrics';
 import { TRINO_VERSION } from '../../support/trino/trinoServer';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -90,7 +91,7 @@ function testTrinoCatalogKeys(): string[] {
 
 describe('docker-compose.yml', () => {
   it('has Temporal with Postgres, the UI, moto, its one-shot set-up and the worker built from the repo; Trino and its worker in the trino profile', () => {
-    assert.deepEqual(Object.keys(services).sort(), ['moto', 'moto-setup', 'postgresql', 'temporal', 'temporal-ui', 'trino', 'worker', 'worker-trino']);
+    assert.deepEqual(Object.keys(services).sort(), ['grafana', 'moto', 'moto-setup', 'postgresql', 'prometheus', 'temporal', 'temporal-ui', 'trino', 'worker', 'worker-trino']);
     // Plain `docker compose up` starts the aws stack only: Trino is a 2 GB JVM, and the two workers share a task queue.
     const profiled = Object.entries(services).filter(([, s]) => s.profiles).map(([n, s]) => [n, s.profiles]);
     assert.deepEqual(profiled, [['trino', ['trino']], ['worker-trino', ['trino']]]);
@@ -245,6 +246,42 @@ describe('docker-compose.yml', () => {
       if (/^\d+$/.test(port)) assert.deepEqual(published, [Number(port)], `${name} port`);
       else assert.deepEqual(published, [], `${name} publishes no port`);
     }
+  });
+
+  it('prometheus loads the shipped rules and scrapes both workers on their CLICKSTREAM_METRICS_PORT and CLICKSTREAM_SDK_METRICS_PORT', () => {
+    const prom = services.prometheus!;
+    const configFile = mountedAt(prom, '/etc/prometheus/prometheus.yml');
+    assert.equal(configFile, './ops/prometheus/prometheus.yml');
+    const config = YAML.parse(readFileSync(path.join(ROOT, configFile), 'utf8')) as {
+      rule_files: string[];
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    assert.deepEqual(config.rule_files.map((f) => mountedAt(prom, f)), ['./ops/prometheus/rules.yml'], 'every rule file is the mounted shipped one');
+    const targets = Object.fromEntries(config.scrape_configs.map((j) => [j.job_name, j.static_configs.flatMap((c) => c.targets)]));
+    for (const [env, job] of [['CLICKSTREAM_METRICS_PORT', 'clickstream-pipeline'], ['CLICKSTREAM_SDK_METRICS_PORT', 'clickstream-temporal-sdk']] as const) {
+      assert.equal(workerEnv[env], trinoWorkerEnv[env]);
+      assert.deepEqual(targets[job], [`worker:${workerEnv[env]}`, `worker-trino:${workerEnv[env]}`], `${job} scrapes ${env}`);
+    }
+    assert.deepEqual(containerPorts(prom), [9090]);
+  });
+
+  it("grafana provisions the compose prometheus as the dashboard's data source, and the dashboard reads only metrics the worker exports", async () => {
+    const grafana = services.grafana!;
+    const datasources = mountedAt(grafana, '/etc/grafana/provisioning/datasources')!;
+    const ds = YAML.parse(readFileSync(path.join(ROOT, datasources, 'prometheus.yml'), 'utf8')) as { datasources: { uid: string; url: string }[] };
+    assert.equal(ds.datasources[0]!.url, `http://prometheus:${containerPorts(services.prometheus!)[0]}`);
+    const dashboards = mountedAt(grafana, '/var/lib/grafana/dashboards')!;
+    const provider = YAML.parse(readFileSync(path.join(ROOT, mountedAt(grafana, '/etc/grafana/provisioning/dashboards')!, 'clickstream.yml'), 'utf8'));
+    assert.equal(provider.providers[0].options.path, '/var/lib/grafana/dashboards');
+    const dashboard = readFileSync(path.join(ROOT, dashboards, 'clickstream.json'), 'utf8');
+    const uids = new Set([...dashboard.matchAll(/"uid": "([^"]+)"/g)].map((m) => m[1]));
+    assert.ok(uids.has(ds.datasources[0]!.uid), 'panels name the provisioned data source');
+    // Every clickstream_* series a panel reads is one the worker's registry has (histograms by their _bucket/_sum/_count).
+    const registry = new PipelineMetrics({ catalog: { listPartitions: async () => [] } as never, database: 'd', table: 't', warn: () => undefined }).registry;
+    const exported = new Set((await registry.getMetricsAsJSON()).map((m) => m.name));
+    const used = new Set([...dashboard.matchAll(/\b(clickstream_[a-z_]+)/g)].map((m) => m[1]!.replace(/_(bucket|sum|count)$/, '')));
+    for (const name of used) assert.ok(exported.has(name), `dashboard reads ${name}, which the worker does not export`);
+    assert.ok(used.size >= 10, `the dashboard shows the pipeline's metrics (${[...used].join(', ')})`);
   });
 
   it('the Dockerfile copies what the worker imports and runs workers/worker.ts', () => {
