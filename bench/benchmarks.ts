@@ -9,6 +9,7 @@ const MODULES: Record<string, () => Promise<{ benchmark: Benchmark }>> = {
   B5: () => import('./b5-validation'),
   B6: () => import('./b6-aws-calls'),
   B8: () => import('./b8-cli-startup'),
+  B9: () => import('./b9-first-start'),
   B10: () => import('./b10-trino-vs-duckdb'),
 };
 
