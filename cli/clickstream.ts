@@ -85,6 +85,12 @@ function buildProgram(args: string[]): Command {
     .action(async (hour: string, o: { json?: boolean; wait: boolean }) => lazy<typeof import('./commands/runHour')>('./commands/runHour').runHourCommand(config(), hour, o, io));
 
   program
+    .command('status')
+    .description('one screen for on-call: schedule state and next run, newest published hour and freshness, hours failed in the last 24 h with their errors, running backfills')
+    .option('--json', 'print the status as JSON (stdout then holds only JSON)')
+    .action(async (o: { json?: boolean }) => lazy<typeof import('./commands/status')>('./commands/status').statusCommand(config(), o, io));
+
+  program
     .command('worker')
     .description('run a pipeline worker (config from env and the global flags); Ctrl-C stops it cleanly')
     .action(async () => {

@@ -7,7 +7,8 @@
  */
 import type { InjectedSinks } from '@temporalio/worker';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { hourFromPartitionValues, hourStartMs, parseHour } from '../core/hours';
+import { hourStartMs, parseHour } from '../core/hours';
+import { newestPublishedHour } from '../lake/publishedHours';
 import type { Catalog } from '../lake/ports';
 import type { HourReport, PipelineMetricsSinks } from '../workflows/types';
 
@@ -82,7 +83,8 @@ export class PipelineMetrics {
       registers,
       async collect() {
         const endMs = await metrics.newestPublishedEndMs();
-        if (endMs !== undefined) this.set({ table: metrics.table }, (metrics.now() - endMs) / 1000);
+        if (endMs === undefined) this.reset();
+        else this.set({ table: metrics.table }, (metrics.now() - endMs) / 1000);
       },
     });
     collectDefaultMetrics({ register: this.registry });
@@ -123,21 +125,14 @@ export class PipelineMetrics {
     };
   }
 
-  /** End of the newest validated partition, from the catalog at most every NEWEST_HOUR_TTL_MS. */
+  /** End of the newest published hour, from the catalog at most every NEWEST_HOUR_TTL_MS. */
   private async newestPublishedEndMs(): Promise<number | undefined> {
     if (this.now() - this.listedAtMs < NEWEST_HOUR_TTL_MS) return this.newestEndMs;
     try {
-      const partitions = await this.opts.catalog.listPartitions(this.opts.database, this.table);
-      let newest: number | undefined;
-      for (const p of partitions) {
-        // Only a validated partition is published; an unvalidated one is an interrupted or foreign write.
-        if (p.parameters.validated !== 'true') continue;
-        const endMs = hourStartMs(hourFromPartitionValues(p.values)) + HOUR_MS;
-        if (newest === undefined || endMs > newest) newest = endMs;
-      }
+      const newest = await newestPublishedHour(this.opts.catalog, this.opts.database, this.table);
       this.listedAtMs = this.now();
       // The catalog is the truth (a publish writes it before the sink reports it); a removed partition ages the gauge back.
-      this.newestEndMs = newest;
+      this.newestEndMs = newest ? hourStartMs(newest) + HOUR_MS : undefined;
     } catch (err) {
       this.opts.warn('freshness: reading the catalog failed; reporting the last known newest hour', {
         table: this.table,

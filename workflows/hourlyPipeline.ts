@@ -22,7 +22,7 @@ import { HourFormatError, parsePastHour } from '../core/hours';
 import { engineTaskQueue, type EnginePriority } from '../core/ids';
 import { SA_HOUR, SA_KIND, SA_STATUS } from '../core/searchAttributes';
 import { NEVER_RETRY, polledQuery, quickLakeCall, quickLocalLakeCall, validationQuery } from './activityProfiles';
-import { failureType } from './failureType';
+import { failureType } from '../core/failureType';
 import type { HourlyPipelineInput, HourReport, PipelineMetricsSinks, RawWaitSettings } from './types';
 
 const remoteLake = proxyActivities<PipelineActivities>(quickLakeCall);

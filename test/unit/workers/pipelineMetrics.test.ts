@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ActivityFailure, ApplicationFailure, RetryState, TimeoutFailure, TimeoutType } from '@temporalio/common';
 import type { Catalog, PartitionDef } from '../../../lake/ports';
 import { NEWEST_HOUR_TTL_MS, PipelineMetrics } from '../../../workers/pipelineMetrics';
-import { failureType } from '../../../workflows/failureType';
+import { failureType } from '../../../core/failureType';
 
 const T0 = Date.UTC(2024, 2, 1, 12, 30); // 2024-03-01 12:30 UTC
 
