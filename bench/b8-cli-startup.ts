@@ -9,12 +9,12 @@
  * BENCH_B8_ROOT=<checkout> measures another checkout's bin/clickstream.js as a third variant
  * (how the numbers before the compiled CLI were taken: a worktree of the commit before it).
  */
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { runCli } from '../test/support/runCli';
 import type { Benchmark, BenchContext, BenchOutput } from './lib/benchmark';
 import { hourRange, makeBenchLake, seedHours } from './lib/harness';
 import { mdTable } from './lib/results';
@@ -104,32 +104,18 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
 
 /** Builds dist/ when bin/clickstream.js would not use it, so "compiled" measures the compiled CLI. */
 async function ensureBuild(ctx: BenchContext): Promise<void> {
-  const probe = await exec([path.join(ROOT, 'bin', 'clickstream.js'), '--help'], {});
+  const probe = await runCli(['--help']);
   if (!/running the sources through tsx/.test(probe.stderr)) return;
   ctx.log(`build not fresh (${probe.stderr.trim()}); running npm run build`);
-  const built = await exec([path.join(ROOT, 'bin', 'build.js')], {});
+  const built = await runCli([], {}, 120_000, [path.join(ROOT, 'bin', 'build.js')]);
   if (built.code !== 0) throw new Error(`npm run build failed:\n${built.stderr}`);
 }
 
 async function timeCli(v: Variant, args: string[], env: Record<string, string>, c: Case): Promise<number> {
   const t0 = process.hrtime.bigint();
-  const r = await exec([...v.argv, ...args], env);
+  const r = await runCli(args, env, 120_000, v.argv);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.code !== 0) throw new Error(`${v.name} ${c} exited ${r.code}: ${r.stderr}`);
   if (c === 'query' && !r.stdout.startsWith('hour,events\n00,100\n01,100\n02,100')) throw new Error(`${v.name} query printed ${JSON.stringify(r.stdout)}`);
   return ms;
-}
-
-function exec(argv: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // The operator's CLICKSTREAM_* settings and this process's --import tsx must not leak in.
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CLICKSTREAM_') && k !== 'NODE_OPTIONS'));
-    const child = spawn(process.execPath, argv, { cwd: ROOT, env: { ...clean, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
 }

@@ -4,11 +4,9 @@
  * the latter always before any side effect.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { withWorker } from '../../support/pipelineWorker';
-import { runCli, type CliResult } from '../../support/runCli';
+import { CLI_SOURCES, runCli } from '../../support/runCli';
 import { testTemporal } from '../../support/temporalServer';
 import { makeRawHour, makeTestLake, type TestLake } from '../../support/testLake';
 
@@ -91,10 +89,10 @@ describe('clickstream exit codes: 0 ok, 1 failed, 2 bad input (real CLI process)
     });
 
     it('the sources through tsx (what bin/clickstream.js runs when the build is stale) load each command when it runs', async () => {
-      const r = await runSources(['partitions', '--from', '2024-05-03T00', '--to', '2024-05-03T01', '--no-temporal', '--json'], env);
+      const r = await runCli(['partitions', '--from', '2024-05-03T00', '--to', '2024-05-03T01', '--no-temporal', '--json'], env, undefined, CLI_SOURCES);
       assert.equal(r.code, 0, r.stderr);
       assert.equal((JSON.parse(r.stdout) as { counts: { 'missing-raw': number } }).counts['missing-raw'], 2);
-      const bad = await runSources(['backfill', 'pause'], env);
+      const bad = await runCli(['backfill', 'pause'], env, undefined, CLI_SOURCES);
       assert.equal(bad.code, 2, bad.stderr);
       assert.match(bad.stderr, /name the backfill with --from and --to/);
     });
@@ -107,18 +105,3 @@ describe('clickstream exit codes: 0 ok, 1 failed, 2 bad input (real CLI process)
     });
   });
 });
-
-/** cli/clickstream.ts run through tsx's CommonJS hook, as bin/clickstream.js does on a stale build. */
-function runSources(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const root = path.resolve(__dirname, '..', '..', '..');
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CLICKSTREAM_') && k !== 'TEMPORAL_ADDRESS'));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(root, 'cli', 'clickstream.ts'), ...args], { cwd: root, env: { ...clean, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
