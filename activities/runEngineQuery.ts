@@ -11,7 +11,7 @@
  */
 import { Context, log } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
-import type { PollPolicy } from '../config/config';
+import { pollDelayMs, type PollPolicy } from '../config/config';
 import { PipelineError } from '../core/errors';
 import type { QueryEngine, QueryRequest, QueryStatus } from '../lake/ports';
 
@@ -29,10 +29,6 @@ export interface CompletedQuery {
   statusCalls: number;
 }
 
-/** The delay before status call number `n` (0-based): initial * multiplier^n, capped. */
-export function pollDelayMs(policy: PollPolicy, n: number): number {
-  return Math.min(policy.maxMs, Math.round(policy.initialMs * Math.pow(policy.multiplier, n)));
-}
 
 export async function runEngineQuery(
   engine: QueryEngine,

@@ -18,8 +18,8 @@
 import { mock } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { pollDelayMs, runEngineQuery } from '../activities/runEngineQuery';
-import { POLL_DEFAULTS, type PollPolicy } from '../config/config';
+import { runEngineQuery } from '../activities/runEngineQuery';
+import { pollDelayMs, POLL_DEFAULTS, type PollPolicy } from '../config/config';
 import type { QueryEngine, QueryStatus } from '../lake/ports';
 import type { Benchmark, BenchContext, BenchOutput } from './lib/benchmark';
 import { mdTable, type TargetCheck } from './lib/results';

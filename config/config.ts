@@ -70,6 +70,11 @@ export interface PollPolicy {
   multiplier: number;
 }
 
+/** The delay before status call number `n` (0-based): initial * multiplier^n, capped. Every poller of engine queries uses it. */
+export function pollDelayMs(policy: PollPolicy, n: number): number {
+  return Math.min(policy.maxMs, Math.round(policy.initialMs * Math.pow(policy.multiplier, n)));
+}
+
 /**
  * Status-poll backoff per backend, because their queries differ by orders of magnitude: an
  * embedded DuckDB hour takes tens of milliseconds, an Athena query seconds to minutes. Chosen

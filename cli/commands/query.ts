@@ -6,8 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pollDelayMs } from '../../activities/runEngineQuery';
-import type { PipelineConfig, PollPolicy } from '../../config/config';
+import { pollDelayMs, type PipelineConfig, type PollPolicy } from '../../config/config';
 import { PipelineError } from '../../core/errors';
 import { createBackend, createLocalBackend, type LocalLakeBackend } from '../../lake/createBackend';
 import { queryLakeTables, type HourRange } from '../../lake/local/lakeTables';

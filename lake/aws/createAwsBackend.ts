@@ -17,7 +17,7 @@
  *    INSERT INTO (append) and delete-then-insert would both open a window of doubled or missing rows.
  */
 import { createHash } from 'node:crypto';
-import type { PipelineConfig } from '../../config/config';
+import { pollDelayMs, type PipelineConfig, type PollPolicy } from '../../config/config';
 import { PipelineError } from '../../core/errors';
 import type { LakeBackend, PartitionDef } from '../ports';
 import { AthenaQueryEngine } from './athenaEngine';
@@ -113,7 +113,7 @@ export interface ViewCreated {
 export async function ensureAthenaViews(
   backend: Pick<LakeBackend, 'engine'>,
   tables: { database: string; raw: string; curated: string },
-  poll: { initialMs: number; maxMs: number; multiplier: number },
+  poll: PollPolicy,
   maxPolls = 200,
 ): Promise<ViewCreated[]> {
   const created: ViewCreated[] = [];
@@ -128,7 +128,7 @@ async function waitForBootstrapQuery(
   backend: Pick<LakeBackend, 'engine'>,
   view: string,
   queryId: string,
-  poll: { initialMs: number; maxMs: number; multiplier: number },
+  poll: PollPolicy,
   maxPolls: number,
 ): Promise<number> {
   for (let n = 0; n < maxPolls; n++) {
@@ -140,7 +140,7 @@ async function waitForBootstrapQuery(
         retryable: status.retryable,
       });
     }
-    await new Promise((r) => setTimeout(r, Math.min(poll.maxMs, poll.initialMs * Math.pow(poll.multiplier, n))));
+    await new Promise((r) => setTimeout(r, pollDelayMs(poll, n)));
   }
   throw new PipelineError('TransientBackend', `creating the Athena view ${view} did not finish within ${maxPolls} polls (query ${queryId})`);
 }

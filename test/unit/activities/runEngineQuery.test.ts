@@ -5,7 +5,8 @@ import { DefaultLogger } from '@temporalio/worker';
 import type { PollPolicy } from '../../../config/config';
 import { PipelineError, isRetryable } from '../../../core/errors';
 import type { QueryEngine, QueryRequest, QueryState, QueryStatus } from '../../../lake/ports';
-import { pollDelayMs, runEngineQuery, type CompletedQuery, type QueryHeartbeat } from '../../../activities/runEngineQuery';
+import { runEngineQuery, type CompletedQuery, type QueryHeartbeat } from '../../../activities/runEngineQuery';
+import { pollDelayMs } from '../../../config/config';
 
 // The loop's info logs are expected; keep test output readable.
 const QUIET = new DefaultLogger('ERROR');
