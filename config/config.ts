@@ -5,12 +5,11 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { PipelineError } from '../core/errors';
-import { DEFAULT_CURATED_TABLE, DEFAULT_TASK_QUEUE } from '../core/ids';
+import { DEFAULT_CURATED_TABLE, DEFAULT_TASK_QUEUE, SQL_IDENTIFIER } from '../core/ids';
 import { parseAwsSettings, type AwsSettings } from '../lake/aws/awsSettings';
 import { parseTrinoSettings, type TrinoSettings } from '../lake/trino/trinoSettings';
 
 // Identifiers reach SQL and paths, so they are held to strict patterns; anything else is refused.
-const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,127}$/;
 const BUCKET_NAME = /^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KEY_PREFIX = /^[A-Za-z0-9][A-Za-z0-9_-]*(\/[A-Za-z0-9][A-Za-z0-9_-]*)*$/;
 

@@ -5,6 +5,13 @@
  */
 import { formatHour, type Hour } from './hours';
 
+/**
+ * A database, table, view or catalog name that may be spliced into SQL text (values never are):
+ * lower-case letters, digits and underscore, as Glue, Athena and Trino all accept. Config, the
+ * SQL loader and the Trino settings check against this one pattern.
+ */
+export const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,127}$/;
+
 export const DEFAULT_TASK_QUEUE = 'clickstream-lake';
 /** The curated table's default name; it keys per-hour workflow IDs when a starter gives none. */
 export const DEFAULT_CURATED_TABLE = 'clickstream_events_curated';

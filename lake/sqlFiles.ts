@@ -5,11 +5,11 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { SQL_IDENTIFIER } from '../core/ids';
 
 export type SqlDialect = 'duckdb' | 'athena';
 
 export const SQL_ROOT = path.resolve(__dirname, '..', 'sql');
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,127}$/;
 
 const cache = new Map<string, string>();
 
@@ -23,7 +23,7 @@ export function loadSql(dialect: SqlDialect, name: string, identifiers: Record<s
   return text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
     const value = identifiers[key];
     if (value === undefined) throw new Error(`${file}: no value for identifier placeholder {{${key}}}`);
-    if (!IDENTIFIER.test(value)) throw new Error(`identifier '${value}' for {{${key}}} does not match ${IDENTIFIER}`);
+    if (!SQL_IDENTIFIER.test(value)) throw new Error(`identifier '${value}' for {{${key}}} does not match ${SQL_IDENTIFIER}`);
     return value;
   });
 }

@@ -25,7 +25,7 @@ import {
 } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities';
 import { addHours, formatHour, hourCount, HourFormatError, hourStartMs, parseHour, parsePastHour } from '../core/hours';
-import { DEFAULT_CURATED_TABLE, hourWorkflowId } from '../core/ids';
+import { DEFAULT_CURATED_TABLE, hourWorkflowId, SQL_IDENTIFIER } from '../core/ids';
 import { SA_HOUR, SA_KIND, SA_STATUS, SA_TABLE } from '../core/searchAttributes';
 import { quickLakeCall } from './activityProfiles';
 import type { BackfillInput, BackfillMode, BackfillProgress, BackfillResult, BackfillState } from './backfillTypes';
@@ -320,7 +320,7 @@ export function validateBackfillInput(input: BackfillInput, nowMs: number): Back
   if (!MODES.includes(mode)) problems.push(`mode must be one of ${MODES.join(', ')}; got ${JSON.stringify(input.mode)}`);
   if (input.dryRun !== undefined && typeof input.dryRun !== 'boolean') problems.push(`dryRun must be true or false; got ${JSON.stringify(input.dryRun)}`);
   const table = input.table ?? DEFAULT_CURATED_TABLE;
-  if (typeof table !== 'string' || !/^[a-z_][a-z0-9_]{0,127}$/.test(table)) problems.push(`table must match [a-z_][a-z0-9_]*; got ${JSON.stringify(input.table)}`);
+  if (typeof table !== 'string' || !SQL_IDENTIFIER.test(table)) problems.push(`table must match [a-z_][a-z0-9_]*; got ${JSON.stringify(input.table)}`);
   const rawWait = input.rawWait ?? BACKFILL_RAW_WAIT;
   if (
     typeof rawWait !== 'object' ||

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { parseEnvGroup } from '../../config/envGroup';
+import { SQL_IDENTIFIER } from '../../core/ids';
 
 const trinoEnvSchema = z.object({
   CLICKSTREAM_TRINO_URL: z
@@ -14,7 +15,7 @@ const trinoEnvSchema = z.object({
     .default('http://localhost:8080'),
   CLICKSTREAM_TRINO_CATALOG: z
     .string()
-    .regex(/^[a-z_][a-z0-9_]{0,127}$/, 'must be a Trino catalog name (lower-case letters, digits, underscore), the Hive catalog over Glue')
+    .regex(SQL_IDENTIFIER, 'must be a Trino catalog name (lower-case letters, digits, underscore), the Hive catalog over Glue')
     .default('hive'),
   CLICKSTREAM_TRINO_USER: z
     .string()
