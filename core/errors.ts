@@ -19,8 +19,8 @@ export type PipelineErrorType =
   | 'Throttled' // back off and retry
   | 'TransientBackend'; // 5xx, network: retry
 
-/** Types that will never succeed on retry without an operator changing something. */
-const NON_RETRYABLE: ReadonlySet<PipelineErrorType> = new Set<PipelineErrorType>([
+/** Types that will never succeed on retry without an operator changing something (also the activity retry policies' list). */
+export const NON_RETRYABLE_TYPES: readonly PipelineErrorType[] = [
   'InvalidInput',
   'ConfigInvalid',
   'RawPartitionMissing',
@@ -29,7 +29,8 @@ const NON_RETRYABLE: ReadonlySet<PipelineErrorType> = new Set<PipelineErrorType>
   'EntityNotFound',
   'AccessDenied',
   'QueryCancelled',
-]);
+];
+const NON_RETRYABLE: ReadonlySet<PipelineErrorType> = new Set(NON_RETRYABLE_TYPES);
 
 export class PipelineError extends Error {
   readonly type: PipelineErrorType;

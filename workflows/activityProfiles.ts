@@ -1,12 +1,14 @@
 /**
  * One named options object per activity profile. Workflows pick a profile; nobody sets
- * timeouts inline. Error types listed as non-retryable here are also thrown as non-retryable
- * by the activity boundary; listing them keeps the policy readable in one place.
+ * timeouts inline. The non-retryable error types are the taxonomy's (core/errors.ts), which the
+ * activity boundary also throws as non-retryable.
  */
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import { ActivityCancellationType } from '@temporalio/workflow';
+import { NON_RETRYABLE_TYPES } from '../core/errors';
 
-export const NEVER_RETRY = ['InvalidInput', 'ConfigInvalid', 'RowCountMismatch', 'CatalogCorrupt', 'EntityNotFound', 'AccessDenied', 'QueryCancelled'];
+/** The taxonomy's own list (core/errors.ts), so a policy and the activity boundary never disagree on a type. */
+export const NEVER_RETRY: string[] = [...NON_RETRYABLE_TYPES];
 
 /** Listing objects and catalog reads/writes: fast calls, so fail fast and retry often. */
 export const quickLakeCall: ActivityOptions = {
