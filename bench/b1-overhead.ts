@@ -140,13 +140,14 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
     const comparisons: Comparison[] = [];
     const remote = await remoteQuickStepsBundle();
     const unavailable: string[] = [];
-    const addComparison = async (name: string, label: string, setup: { stockServer: boolean; remoteSteps: boolean; oldPoll: boolean }) => {
+    const addComparison = async (name: string, label: string, setup: { stockServer: boolean; remoteSteps: boolean; oldPoll: boolean; metrics?: boolean }) => {
       if (setup.remoteSteps && !remote.available) {
         unavailable.push(`${label}: ${remote.reason}`);
         return;
       }
       const on = setup.stockServer ? stock! : t;
-      const overrides = setup.oldPoll ? OLD_POLL_OVERRIDES : {};
+      // Metrics: the worker's /metrics endpoint on a free port, scraped every second while the rounds run.
+      const overrides = { ...(setup.oldPoll ? OLD_POLL_OVERRIDES : {}), ...(setup.metrics ? { CLICKSTREAM_METRICS_PORT: '0' } : {}) };
       const pl = await makeBenchLake(overrides);
       lakes.push(pl);
       const hours = hourRange(`${2019 - comparisons.length}-01-01T00`, warmup + rounds * perComparison);
@@ -159,6 +160,13 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
     await addComparison('fix1', `before + fix 1 only: dev server ${dynamicConfigText(DEFAULT_DYNAMIC_CONFIG)}`, { ...before, stockServer: false });
     await addComparison('fix2', 'before + fix 2 only: verify, register, publish as local activities', { ...before, remoteSteps: false });
     await addComparison('fix3', `before + fix 3 only: poll ${lake.config.engine.poll.initialMs} ms first (and sleep first)`, { ...before, oldPoll: false });
+    // Issue 12: every worker reports hour outcomes through the metrics sink; this one also serves /metrics and is scraped each second.
+    await addComparison('metrics', 'production + /metrics endpoint on, scraped every second', { stockServer: false, remoteSteps: false, oldPoll: false, metrics: true });
+    const scraped = comparisons.filter((c) => c.worker.metricsServer).map((c) => `http://127.0.0.1:${c.worker.metricsServer!.port}/metrics`);
+    let scrapes = 0;
+    const scraper = setInterval(() => {
+      for (const url of scraped) void fetch(url).then((r) => r.text()).then(() => scrapes++, () => undefined);
+    }, 1000);
 
     const viaWorkflow = async (on: TestLake, hour: string, client = t.client): Promise<HourSample> => {
       const t0 = performance.now();
@@ -204,7 +212,8 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
         ctx.log(`round ${r + 1}/${rounds}: workflow p50 overhead ${round(percentile(w.map((s) => s.overheadMs), 50))} ms, direct p50 wall ${round(percentile(d.map((s) => s.wallMs), 50))} ms`);
       }
       return { samples, directSamples, floorSamples, comparisonSamples };
-    });
+    }).finally(() => clearInterval(scraper));
+    ctx.log(`metrics endpoint scraped ${scrapes} times during the rounds`);
 
     return report(
       ctx,
@@ -329,6 +338,7 @@ function report(
         ['**production (fixes 1–3)**', round(p50), round(p95), `${round(p50 / beforeP50, 2)}×`, p(all.map((s) => s.profile.events), 50), round(mean(all.map((s) => s.statusCalls)), 1)],
       ],
     ),
+    ...metricsLine(comparisons, all),
     ...(unavailable.length ? ['', `Not measured: ${unavailable.join('; ')}.`] : []),
     '',
     `Orchestration floor on this machine, same server, same run (${params.floorRuns} runs per round of each trivial workflow, client wall):`,
@@ -369,4 +379,17 @@ function report(
     },
     markdown,
   };
+}
+
+/** Issue 12's check: the metrics endpoint, on and scraped, against production in the same rounds (events per hour must be equal). */
+function metricsLine(comparisons: { name: string; samples: HourSample[] }[], production: HourSample[]): string[] {
+  const m = comparisons.find((c) => c.name === 'metrics');
+  if (!m || m.samples.length === 0) return [];
+  const p50 = (xs: number[]) => round(percentile(xs, 50));
+  return [
+    '',
+    `Metrics (issue 12), same rounds: overhead p50 ${p50(m.samples.map((s) => s.overheadMs))} ms with the /metrics endpoint on and scraped every second, ` +
+      `${p50(production.map((s) => s.overheadMs))} ms in production (endpoint off; the sink that feeds it runs in both); ` +
+      `events per hour ${p50(m.samples.map((s) => s.profile.events))} vs ${p50(production.map((s) => s.profile.events))}.`,
+  ];
 }
