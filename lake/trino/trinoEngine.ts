@@ -71,8 +71,12 @@ interface Handoff {
 }
 
 const TERMINAL_STATES = new Set(['FINISHED', 'FAILED']);
-/** How long a killed orphan may take to reach a final state before the attempt gives up and retries (kill_query is asynchronous). */
-const KILL_SETTLE_MS = 20_000;
+/**
+ * How long a killed orphan may take to reach a final state before the attempt gives up and
+ * retries (kill_query is asynchronous). Under the activities' 15 s heartbeat timeout: the wait
+ * happens inside one status call, between heartbeats.
+ */
+const KILL_SETTLE_MS = 10_000;
 const CANCELLED_ERRORS = new Set(['USER_CANCELED', 'ADMINISTRATIVELY_KILLED']);
 
 export class TrinoQueryEngine implements QueryEngine {
