@@ -180,8 +180,8 @@ function exitCodeFor(err: unknown): number {
   // Only a run that got as far as a workflow can fail with one: Temporal's client is loaded by then.
   const { WorkflowFailedError } = lazy<typeof import('@temporalio/client')>('@temporalio/client');
   if (err instanceof WorkflowFailedError) {
-    const cause = err.cause as { message?: string; type?: string } | undefined;
-    console.error(`workflow failed${cause?.type ? ` (${cause.type})` : ''}: ${cause?.message ?? err.message}`);
+    const { type, message } = err.cause ? lazy<typeof import('../core/failureType')>('../core/failureType').rootFailure(err.cause) : { type: '', message: err.message };
+    console.error(`workflow failed${type ? ` (${type})` : ''}: ${message}`);
     return 1;
   }
   console.error(err instanceof Error ? err.message : err);

@@ -11,6 +11,7 @@ import {
 } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
 import { PipelineError } from '../core/errors';
+import { rootFailure } from '../core/failureType';
 import {
   pauseSignal,
   progressQuery,
@@ -117,8 +118,9 @@ function failureText(err: unknown): string {
   if (err instanceof WorkflowFailedError) {
     if (err.cause instanceof CancelledFailure) return 'cancelled';
     if (err.cause instanceof TerminatedFailure) return `terminated${err.cause.message ? `: ${err.cause.message}` : ''}`;
-    const cause = err.cause as { message?: string; type?: string } | undefined;
-    return `${cause?.type ? `${cause.type}: ` : ''}${cause?.message ?? err.message}`;
+    if (!err.cause) return err.message;
+    const { type, message } = rootFailure(err.cause);
+    return `${type}: ${message}`;
   }
   return (err as Error).message ?? String(err);
 }

@@ -16,6 +16,7 @@ import { summaryTable, type HourSummaryRow } from '../cli/formatReport';
 import { loadConfig, type PipelineConfig } from '../config/config';
 import { addHours, formatHour, hourFromMs, partitionValues, PARTITION_KEYS, type Hour } from '../core/hours';
 import { rawHourPrefix } from '../core/locations';
+import { rootFailure } from '../core/failureType';
 import { hourlyScheduleId } from '../core/ids';
 import { SEARCH_ATTRIBUTES } from '../core/searchAttributes';
 import { ensureSearchAttributes } from '../client/searchAttributes';
@@ -138,8 +139,8 @@ async function processRecentHours(client: Client, backend: LakeBackend, config: 
         const c = report.counts;
         return { hour: key, status: 'published', raw_lines: c.rawLines, curated: c.curatedRows, rejected: c.rejected, duplicates: c.duplicates };
       } catch (err) {
-        const cause = err instanceof WorkflowFailedError ? (err.cause as { message?: string } | undefined) : undefined;
-        return { hour: key, status: 'failed', detail: cause?.message ?? (err as Error).message };
+        const detail = err instanceof WorkflowFailedError && err.cause ? rootFailure(err.cause).message : (err as Error).message;
+        return { hour: key, status: 'failed', detail };
       }
     }),
   );

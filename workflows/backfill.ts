@@ -8,7 +8,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import {
   ApplicationFailure,
-  ChildWorkflowFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -25,6 +24,7 @@ import {
 } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities';
 import { addHours, formatHour, hourCount, HourFormatError, hourStartMs, parseHour, parsePastHour } from '../core/hours';
+import { rootFailure } from '../core/failureType';
 import { DEFAULT_CURATED_TABLE, hourWorkflowId, SQL_IDENTIFIER } from '../core/ids';
 import { SA_HOUR, SA_KIND, SA_STATUS, SA_TABLE } from '../core/searchAttributes';
 import { quickLakeCall } from './activityProfiles';
@@ -253,14 +253,10 @@ export async function backfillWorkflow(input: BackfillInput, carried?: BackfillS
   return result;
 }
 
+/** `Type: message` of the failure at the root of the child's chain (core/failureType.ts), as status and metrics name it. */
 function failureReason(err: unknown): string {
-  let cause: unknown = err;
-  if (cause instanceof ChildWorkflowFailure && cause.cause) cause = cause.cause;
-  // Activity failures wrap the interesting ApplicationFailure one level deeper.
-  const inner = (cause as { cause?: unknown }).cause;
-  if (!(cause instanceof ApplicationFailure) && inner instanceof ApplicationFailure) cause = inner;
-  if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`.slice(0, 500);
-  return String((cause as Error)?.message ?? cause).slice(0, 500);
+  const { type, message } = rootFailure(err);
+  return `${type}: ${message}`.slice(0, 500);
 }
 
 function assertConcurrency(n: unknown, field: string): void {
