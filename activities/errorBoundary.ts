@@ -6,13 +6,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { CancelledFailure } from '@temporalio/common';
 import { PipelineError, isRetryable } from '../core/errors';
-import { HourFormatError } from '../core/hours';
 
 export function toActivityFailure(err: unknown): unknown {
   if (err instanceof CancelledFailure || err instanceof ApplicationFailure) return err;
-  if (err instanceof HourFormatError) {
-    return ApplicationFailure.create({ message: err.message, type: 'InvalidInput', nonRetryable: true, cause: err });
-  }
   if (err instanceof PipelineError) {
     const nonRetryable = !isRetryable(err);
     // A server's retry hint (throttling: Retry-After, kept by lake/aws/classifyAwsError.ts) replaces

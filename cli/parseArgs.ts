@@ -1,16 +1,12 @@
 /** Validation of operator arguments: each error names the flag and the accepted form. */
 import { PipelineError } from '../core/errors';
-import { HOUR_FORMAT, HourFormatError, hourCount, parsePastHour, type Hour } from '../core/hours';
+import { HOUR_FORMAT, hourCount, parsePastHour, type Hour } from '../core/hours';
 
 export const MAX_GENERATE_HOURS = 24 * 366;
 
+/** The hour a flag names; a bad one throws InvalidInput (HourFormatError) naming the flag. */
 export function hourArg(flag: string, value: unknown, nowMs = Date.now()): Hour {
-  try {
-    return parsePastHour(value, nowMs, flag);
-  } catch (err) {
-    if (err instanceof HourFormatError) throw new PipelineError('InvalidInput', err.message, { details: { field: flag } });
-    throw err;
-  }
+  return parsePastHour(value, nowMs, flag);
 }
 
 export function rangeArgs(from: unknown, to: unknown, maxHours: number, nowMs = Date.now()): { from: Hour; to: Hour } {

@@ -5,8 +5,7 @@
  */
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { PipelineConfig } from '../config/config';
-import { PipelineError } from '../core/errors';
-import { formatHour, HourFormatError, parsePastHour } from '../core/hours';
+import { formatHour, parsePastHour } from '../core/hours';
 import { hourWorkflowId, WORKFLOW_TYPES } from '../core/ids';
 import type { hourlyPipelineWorkflow } from '../workflows/hourlyPipeline';
 
@@ -16,13 +15,7 @@ export async function startHour(
   hourText: string,
   nowMs = Date.now(),
 ): Promise<WorkflowHandle<typeof hourlyPipelineWorkflow>> {
-  let hour;
-  try {
-    hour = parsePastHour(hourText, nowMs);
-  } catch (err) {
-    if (err instanceof HourFormatError) throw new PipelineError('InvalidInput', err.message, { details: { field: 'hour' } });
-    throw err;
-  }
+  const hour = parsePastHour(hourText, nowMs); // InvalidInput (HourFormatError) naming 'hour'
   return client.workflow.start<typeof hourlyPipelineWorkflow>(WORKFLOW_TYPES.hourly, {
     taskQueue: config.temporal.taskQueue,
     workflowId: hourWorkflowId(config.tables.curated, hour),

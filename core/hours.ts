@@ -2,6 +2,7 @@
  * Hour arithmetic: the only place that parses, validates and formats hours.
  * Pure (no I/O, no clock) so workflows can import it; "now" is always passed in.
  */
+import { PipelineError } from './errors';
 
 /** An hour in UTC, the unit the whole pipeline works in. Always built by parseHour/hourFromDate. */
 export interface Hour {
@@ -17,9 +18,10 @@ export const HOUR_FORMAT = 'YYYY-MM-DDTHH (UTC), e.g. 2024-03-01T07';
 const HOUR_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2})$/;
 const MS_PER_HOUR = 3_600_000;
 
-export class HourFormatError extends Error {
-  constructor(message: string) {
-    super(message);
+/** An hour that is not one: InvalidInput in the taxonomy, naming the field it came from. */
+export class HourFormatError extends PipelineError {
+  constructor(message: string, field: string) {
+    super('InvalidInput', message, { details: { field } });
     this.name = 'HourFormatError';
   }
 }
@@ -39,20 +41,20 @@ function daysInMonth(year: number, month: number): number {
  */
 export function parseHour(text: unknown, field = 'hour'): Hour {
   if (typeof text !== 'string') {
-    throw new HourFormatError(`${field} must be a string in the form ${HOUR_FORMAT}; got ${describe(text)}`);
+    throw new HourFormatError(`${field} must be a string in the form ${HOUR_FORMAT}; got ${describe(text)}`, field);
   }
   const m = HOUR_PATTERN.exec(text);
   if (!m) {
-    throw new HourFormatError(`${field} '${text}' is not in the form ${HOUR_FORMAT}`);
+    throw new HourFormatError(`${field} '${text}' is not in the form ${HOUR_FORMAT}`, field);
   }
   const [year, month, day, hour] = m.slice(1).map(Number) as [number, number, number, number];
-  if (year < 1970) throw new HourFormatError(`${field} '${text}': year must be 1970 or later`);
-  if (month < 1 || month > 12) throw new HourFormatError(`${field} '${text}': month must be 01-12`);
+  if (year < 1970) throw new HourFormatError(`${field} '${text}': year must be 1970 or later`, field);
+  if (month < 1 || month > 12) throw new HourFormatError(`${field} '${text}': month must be 01-12`, field);
   const maxDay = daysInMonth(year, month);
   if (day < 1 || day > maxDay) {
-    throw new HourFormatError(`${field} '${text}': day must be 01-${pad(maxDay)} for ${year}-${pad(month)}`);
+    throw new HourFormatError(`${field} '${text}': day must be 01-${pad(maxDay)} for ${year}-${pad(month)}`, field);
   }
-  if (hour > 23) throw new HourFormatError(`${field} '${text}': hour must be 00-23`);
+  if (hour > 23) throw new HourFormatError(`${field} '${text}': hour must be 00-23`, field);
   return { year, month, day, hour };
 }
 
@@ -62,6 +64,7 @@ export function parsePastHour(text: unknown, nowMs: number, field = 'hour'): Hou
   if (hourStartMs(h) > nowMs) {
     throw new HourFormatError(
       `${field} '${text}' is in the future (now is ${formatHour(hourFromMs(nowMs))} UTC); only hours that have started can be processed`,
+      field,
     );
   }
   return h;
