@@ -29,7 +29,7 @@ import {
 } from '@aws-sdk/client-glue';
 import { PipelineError } from '../../core/errors';
 import type { Catalog, PartitionDef, PartitionUpsert, TableDef, UpsertOutcome, UpsertPartitionOptions } from '../ports';
-import { awsCall, awsErrorCode, type AwsCallContext } from './classifyAwsError';
+import { awsCall, awsErrorCode, classifyAwsError, type AwsCallContext } from './classifyAwsError';
 import { hasPartitionProjection, rawLinesTableDef, storageDescriptor, tableInput } from './glueTables';
 
 /** BatchCreatePartition accepts at most 100 partitions per request. */
@@ -213,7 +213,7 @@ export class GlueCatalog implements Catalog {
         await this.requireTable(database, table);
         return false;
       }
-      return awsCall(this.ctx('DeletePartition', database, table, values), () => Promise.reject(err));
+      throw classifyAwsError(err, this.ctx('DeletePartition', database, table, values));
     }
   }
 
@@ -225,7 +225,7 @@ export class GlueCatalog implements Catalog {
       return true;
     } catch (err) {
       if (awsErrorCode(err) === 'EntityNotFoundException') return false;
-      return awsCall(this.ctx('DeleteTable', database, table), () => Promise.reject(err));
+      throw classifyAwsError(err, this.ctx('DeleteTable', database, table));
     }
   }
 
@@ -239,7 +239,7 @@ export class GlueCatalog implements Catalog {
       return true;
     } catch (err) {
       if (awsErrorCode(err) === 'EntityNotFoundException') return false;
-      return awsCall({ service: 'Glue', operation: 'GetDatabase', resource: database, setting: 'CLICKSTREAM_DATABASE' }, () => Promise.reject(err));
+      throw classifyAwsError(err, { service: 'Glue', operation: 'GetDatabase', resource: database, setting: 'CLICKSTREAM_DATABASE' });
     }
   }
 
@@ -249,7 +249,7 @@ export class GlueCatalog implements Catalog {
       await this.glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database, Description: 'clickstream-lake: raw and curated clickstream tables' } }));
     } catch (err) {
       if (awsErrorCode(err) === 'AlreadyExistsException') return; // another worker won the race
-      await awsCall({ service: 'Glue', operation: 'CreateDatabase', resource: database, setting: 'CLICKSTREAM_DATABASE' }, () => Promise.reject(err));
+      throw classifyAwsError(err, { service: 'Glue', operation: 'CreateDatabase', resource: database, setting: 'CLICKSTREAM_DATABASE' });
     }
   }
 
@@ -262,7 +262,7 @@ export class GlueCatalog implements Catalog {
         return 'created';
       } catch (err) {
         if (awsErrorCode(err) !== 'AlreadyExistsException') {
-          await awsCall(this.ctx('CreateTable', def.database, def.name), () => Promise.reject(err));
+          throw classifyAwsError(err, this.ctx('CreateTable', def.database, def.name));
         }
         return 'unchanged'; // created concurrently by another worker from the same definition
       }
@@ -282,7 +282,7 @@ export class GlueCatalog implements Catalog {
       return res.Table;
     } catch (err) {
       if (awsErrorCode(err) === 'EntityNotFoundException') return undefined;
-      return awsCall(this.ctx('GetTable', database, table), () => Promise.reject(err));
+      throw classifyAwsError(err, this.ctx('GetTable', database, table));
     }
   }
 
@@ -329,7 +329,7 @@ export class GlueCatalog implements Catalog {
       return res.Partition;
     } catch (err) {
       if (awsErrorCode(err) === 'EntityNotFoundException') return undefined;
-      return awsCall(this.ctx('GetPartition', database, table, values), () => Promise.reject(err));
+      throw classifyAwsError(err, this.ctx('GetPartition', database, table, values));
     }
   }
 
@@ -340,7 +340,7 @@ export class GlueCatalog implements Catalog {
       return true;
     } catch (err) {
       if (awsErrorCode(err) === 'AlreadyExistsException') return false;
-      return awsCall(this.ctx('CreatePartition', database, table, input.Values), () => Promise.reject(err));
+      throw classifyAwsError(err, this.ctx('CreatePartition', database, table, input.Values));
     }
   }
 
