@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { PipelineError } from '../../core/errors';
-import { hourOf, withEngineFaults } from '../../lake/faults/engineFaults';
+import { hourOf, withEngineFaults } from './support/engineFaults';
 import type { QueryEngine, QueryRequest, QueryStatus } from '../../lake/ports';
 
 /** The fault layer itself (no server): its decisions must be exactly what the fault tests assume. */
@@ -27,17 +27,15 @@ const request = (token: string, hour = '2024-01-01T05', sql = 'SELECT 1'): Query
   params: { raw_files: [`s3://b/raw/year=${hour.slice(0, 4)}/month=${hour.slice(5, 7)}/day=${hour.slice(8, 10)}/hour=${hour.slice(11, 13)}/part-0000.jsonl`] },
 });
 
-describe('lake/faults/engineFaults (the test-only fault layer)', () => {
-  it('is imported by tests only, never by production code', async () => {
+describe('test/faults/support/engineFaults (the test-only fault layer)', () => {
+  it('lives under test/, and no production file imports anything from test/', async () => {
     const root = path.resolve(__dirname, '..', '..');
     const offenders: string[] = [];
     const walk = async (dir: string): Promise<void> => {
       for (const e of await fs.readdir(dir, { withFileTypes: true })) {
         const p = path.join(dir, e.name);
         if (e.isDirectory()) await walk(p);
-        else if (/\.ts$/.test(e.name) && !p.includes(`${path.sep}faults${path.sep}`) && /faults\/engineFaults/.test(await fs.readFile(p, 'utf8'))) {
-          offenders.push(path.relative(root, p));
-        }
+        else if (/\.ts$/.test(e.name) && /from '(\.\.\/)+test\//.test(await fs.readFile(p, 'utf8'))) offenders.push(path.relative(root, p));
       }
     };
     for (const dir of ['activities', 'cli', 'client', 'config', 'core', 'devserver', 'generator', 'lake', 'workers', 'workflows']) {

@@ -5,7 +5,7 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { startBackfill } from '../../client/backfillStarter';
 import { parseHour } from '../../core/hours';
 import { hourWorkflowId } from '../../core/ids';
-import { withEngineFaults, type EngineFaultPlan, type FaultyQueryEngine } from '../../lake/faults/engineFaults';
+import { withEngineFaults, type EngineFaultPlan, type FaultyQueryEngine } from './support/engineFaults';
 import type { LakeBackend } from '../../lake/ports';
 import { curatedPartition, publishedRows } from '../support/lakeReads';
 import { withWorker } from '../support/pipelineWorker';

@@ -16,7 +16,7 @@ import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@tempor
 import { loadConfig } from '../../config/config';
 import { createLocalBackend } from '../../lake/createBackend';
 import { createTrinoBackend } from '../../lake/trino/createTrinoBackend';
-import { withEngineFaults, type EngineFaultPlan } from '../../lake/faults/engineFaults';
+import { withEngineFaults, type EngineFaultPlan } from './support/engineFaults';
 import type { LakeBackend } from '../../lake/ports';
 import { createPipelineWorker } from '../../workers/createPipelineWorker';
 import { withDeleteHook } from '../support/backendHooks';

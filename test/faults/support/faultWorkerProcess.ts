@@ -9,7 +9,7 @@ import { promises as fs, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { PipelineConfig } from '../../../config/config';
-import type { EngineFaultPlan } from '../../../lake/faults/engineFaults';
+import type { EngineFaultPlan } from './engineFaults';
 import { workflowBundle } from '../../support/pipelineWorker';
 
 const WORKER_SCRIPT = path.resolve(__dirname, '..', 'faultWorker.ts');

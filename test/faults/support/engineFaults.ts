@@ -8,8 +8,8 @@
  * Decisions are deterministic (seeded hashes, not Math.random), so a failing run can be replayed.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { PipelineError } from '../../core/errors';
-import type { QueryEngine, QueryRequest, QueryStatus } from '../ports';
+import { PipelineError } from '../../../core/errors';
+import type { QueryEngine, QueryRequest, QueryStatus } from '../../../lake/ports';
 
 export interface EngineFaultPlan {
   /** Mixed into every decision; change it to get a different (but again reproducible) fault pattern. */
