@@ -11,6 +11,7 @@ const MODULES: Record<string, () => Promise<{ benchmark: Benchmark }>> = {
   B8: () => import('./b8-cli-startup'),
   B9: () => import('./b9-first-start'),
   B10: () => import('./b10-trino-vs-duckdb'),
+  B11: () => import('./b11-hour-memory'),
 };
 
 export const BENCHMARK_IDS = Object.keys(MODULES);
