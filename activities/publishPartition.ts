@@ -6,8 +6,8 @@ import type { PublishInput, PublishResult } from './types';
 
 /**
  * Publishes a validated staging folder: one catalog write swaps the curated partition's
- * location (Glue CreatePartition on AWS; GetPartition and UpdatePartition when it exists, then
- * DeleteTable of the CTAS staging table), then every other run folder of that hour is deleted
+ * location (Glue CreatePartition on AWS; GetPartition and UpdatePartition when it exists), drops
+ * the CTAS staging table (Glue DeleteTable), then every other run folder of that hour is deleted
  * (S3 DeleteObjects). Readers resolve data through the catalog, so they see the
  * old complete set of files or the new one, never both and never neither. Re-running converges:
  * the swap is a no-op and the deletion finds only what an interrupted run left behind.
@@ -27,6 +27,10 @@ export function makePublishPartition(deps: ActivityDeps) {
         found.location === input.stagingLocation ? found : { ...desired, parameters: { ...input.lineage, replaced_location: found.location } },
     });
     const replaced = !previous ? null : previous.location === input.stagingLocation ? previous.parameters.replaced_location || null : previous.location;
+    // The CTAS staging table's folder is now the partition: its own metadata is redundant (Glue
+    // DeleteTable; already gone on a retry). DuckDB curation makes no such table.
+    const stagingTable = deps.backend.statements.stagingTable?.(input.stagingLocation);
+    if (stagingTable && deps.backend.catalog.dropTable) await deps.backend.catalog.dropTable(database, stagingTable);
 
     const { bucket, key: keepPrefix } = parseS3Uri(input.stagingLocation);
     const hourObjects = await deps.backend.store.list(bucket, curatedHourPrefix(deps.layout, hour));

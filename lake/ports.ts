@@ -75,6 +75,8 @@ export interface Catalog {
    */
   upsertPartition(database: string, table: string, partition: PartitionDef, opts?: UpsertPartitionOptions): Promise<PartitionUpsert>;
   listPartitions(database: string, table: string): Promise<PartitionDef[]>;
+  /** Drops a table's metadata, never its objects; a missing table is success (false). Catalogs that hold staging tables (Glue) have it. */
+  dropTable?(database: string, table: string): Promise<boolean>;
 }
 
 export type QueryState = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
@@ -157,6 +159,8 @@ export interface QueryEngine {
 export interface StatementBuilder {
   curateHour(input: { rawFiles: string[]; stagingLocation: string; idempotencyToken: string; partition: Record<string, string> }): QueryRequest;
   validationCounts(input: { rawFiles: string[]; stagingLocation: string; idempotencyToken: string; partition: Record<string, string> }): QueryRequest;
+  /** The catalog table a curation creates over its staging folder (Athena's and Trino's CTAS), if the dialect makes one. */
+  stagingTable?(stagingLocation: string): string;
 }
 
 /** Everything the activities need, wired once per worker process. */

@@ -60,6 +60,7 @@ export function createAthenaStatements(tables: AthenaTables, engine: { dialect: 
         ctas: { database: tables.database, table: ids.staging_table, location: stagingLocation },
       };
     },
+    stagingTable: (stagingLocation) => stagingTableName(tables.curated, stagingLocation),
     validationCounts({ rawFiles, stagingLocation, idempotencyToken, partition }): AthenaQueryRequest {
       return {
         sql: loadAthenaSql('validation_counts', identifiers(stagingLocation), {}, undefined, engine.dialect),

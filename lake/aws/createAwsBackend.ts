@@ -19,13 +19,12 @@
 import { createHash } from 'node:crypto';
 import { pollDelayMs, type PipelineConfig, type PollPolicy } from '../../config/config';
 import { PipelineError } from '../../core/errors';
-import type { LakeBackend, PartitionDef } from '../ports';
+import type { LakeBackend } from '../ports';
 import { AthenaQueryEngine } from './athenaEngine';
 import { athenaViewStatements, createAthenaStatements } from './athenaStatements';
 import { createAwsClients, destroyAwsClients, type AwsClients } from './awsClients';
 import { defaultAwsSettings, type AwsSettings } from './awsSettings';
 import { GlueCatalog } from './glueCatalog';
-import { stagingTableName } from './glueTables';
 import { S3ObjectStore } from './s3ObjectStore';
 
 export interface AwsLakeBackend extends LakeBackend {
@@ -54,7 +53,7 @@ export async function createAwsBackend(
   const settings = opts.aws ?? config.aws ?? defaultAwsSettings();
   const clients = opts.clients ?? createAwsClients(settings);
   const { database, raw, curated } = config.tables;
-  const { store, catalog } = createS3AndGlue(config, clients, opts.pageSize);
+  const { store, catalog } = createS3AndGlue(clients, opts.pageSize);
   const engine = new AthenaQueryEngine(clients.athena, {
     workGroup: settings.athena.workGroup,
     outputLocation: settings.athena.outputLocation,
@@ -76,23 +75,10 @@ export async function createAwsBackend(
   };
 }
 
-/**
- * S3 and Glue as the aws and trino backends both use them. After the curated partition points at
- * a run folder, that run's CTAS staging table is redundant metadata, so publishing drops it.
- */
-export function createS3AndGlue(
-  config: Pick<PipelineConfig, 'tables'>,
-  clients: AwsClients,
-  pageSize?: number,
-): { store: S3ObjectStore; catalog: GlueCatalog } {
-  const { database, curated } = config.tables;
+/** S3 and Glue as the aws and trino backends both use them. */
+export function createS3AndGlue(clients: AwsClients, pageSize?: number): { store: S3ObjectStore; catalog: GlueCatalog } {
   const store = new S3ObjectStore(clients.s3, { pageSize });
-  const catalog: GlueCatalog = new GlueCatalog(clients.glue, {
-    pageSize,
-    onPartitionPublished: async (db: string, table: string, partition: PartitionDef) => {
-      if (db === database && table === curated) await catalog.dropTable(db, stagingTableName(curated, partition.location));
-    },
-  });
+  const catalog = new GlueCatalog(clients.glue, { pageSize });
   return { store, catalog };
 }
 

@@ -36,11 +36,6 @@ import { hasPartitionProjection, rawLinesTableDef, storageDescriptor, tableInput
 export const PARTITION_BATCH = 100;
 
 export interface GlueCatalogOptions {
-  /**
-   * Runs after a partition's location was created or swapped. The AWS backend uses it to drop
-   * the CTAS staging table whose data just became the partition (see createAwsBackend).
-   */
-  onPartitionPublished?: (database: string, table: string, partition: PartitionDef) => Promise<void>;
   pageSize?: number;
   /**
    * How long a table definition read for partition writes (its storage descriptor, partition keys
@@ -152,7 +147,6 @@ export class GlueCatalog implements Catalog {
         { details: { database, table, values: partition.values } },
       );
     }
-    await this.opts.onPartitionPublished?.(database, table, written);
     return result;
   }
 

@@ -23,7 +23,7 @@ export interface TrinoLakeBackend extends LakeBackend {
 
 export async function createTrinoBackend(config: PipelineConfig, opts: { clients?: AwsClients } = {}): Promise<TrinoLakeBackend> {
   const clients = opts.clients ?? createAwsClients(config.aws);
-  const { store, catalog } = createS3AndGlue(config, clients);
+  const { store, catalog } = createS3AndGlue(clients);
   const engine = new TrinoQueryEngine({
     server: config.trino.url,
     user: config.trino.user,

@@ -18,6 +18,7 @@ export function withCatalogHook(
       await beforeUpsert(t, p);
       return base.catalog.upsertPartition(db, t, p, opts);
     },
+    ...(base.catalog.dropTable ? { dropTable: (db: string, t: string) => base.catalog.dropTable!(db, t) } : {}),
   };
   return { ...base, catalog, close: () => base.close() };
 }
