@@ -17,7 +17,7 @@ import { engineTaskQueue } from '../core/ids';
 import { bootstrapCatalog } from '../lake/createBackend';
 import type { LakeBackend } from '../lake/ports';
 import { startMetricsServer, type MetricsServer } from './metricsServer';
-import { PipelineMetrics } from './pipelineMetrics';
+import { PipelineMetrics, type CountRunningBackfills } from './pipelineMetrics';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '..', 'workflows', 'index.ts');
 
@@ -75,6 +75,8 @@ export async function createPipelineWorker(opts: {
   connection: NativeConnection;
   /** Temporal visibility for backfill mode 'failed'. */
   runs?: HourRunHistory;
+  /** Temporal visibility for the running-backfills gauge (client/runningBackfills.ts); without it, no gauge. */
+  countRunningBackfills?: CountRunningBackfills;
   /** A pre-built bundle (tests bundle once per file); otherwise the worker bundles WORKFLOWS_PATH. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Extra worker options, e.g. shutdownGraceTime in tests. */
@@ -100,6 +102,7 @@ export async function createPipelineWorker(opts: {
   } satisfies Partial<WorkerOptions>;
   const metrics = new PipelineMetrics({
     catalog: backend.catalog,
+    countRunningBackfills: opts.countRunningBackfills,
     database: config.tables.database,
     table: config.tables.curated,
     warn: (message, meta) => Runtime.instance().logger.warn(message, meta),

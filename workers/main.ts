@@ -12,6 +12,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { ensureHourlySchedule } from '../client/hourlySchedule';
 import { startHour } from '../client/hourlyStarter';
 import { temporalHourRunHistory } from '../client/hourRunHistory';
+import { runningBackfillCounter } from '../client/runningBackfills';
 import { summaryTable, type HourSummaryRow } from '../cli/formatReport';
 import { loadConfig, type PipelineConfig } from '../config/config';
 import { addHours, formatHour, hourFromMs, partitionValues, PARTITION_KEYS, type Hour } from '../core/hours';
@@ -49,7 +50,13 @@ async function main(): Promise<void> {
     if (added.length) say(`registered search attributes: ${added.join(', ')}`);
     nativeConnection = await NativeConnection.connect({ address });
     const client = new Client({ connection, namespace: config.temporal.namespace });
-    const worker = await createPipelineWorker({ config, backend, connection: nativeConnection, runs: temporalHourRunHistory(client) });
+    const worker = await createPipelineWorker({
+      config,
+      backend,
+      connection: nativeConnection,
+      runs: temporalHourRunHistory(client),
+      countRunningBackfills: runningBackfillCounter(client, config),
+    });
     const running = worker.run();
 
     const schedule = await ensureHourlySchedule(client, config);

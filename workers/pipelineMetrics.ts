@@ -2,7 +2,7 @@
  * The pipeline's Prometheus metrics, kept in the worker process with prom-client. The hourly
  * workflow reports each hour's outcome through the `pipelineMetrics` sink (no history events);
  * freshness is computed at scrape time from the catalog, so it keeps growing when nothing is
- * published. Every series is labelled by table (plus error_type on failures), never by hour:
+ * published, and the running-backfill count from Temporal visibility. Every series is labelled by table (plus error_type on failures), never by hour:
  * an hour label would add a series per hour forever.
  */
 import type { InjectedSinks } from '@temporalio/worker';
@@ -20,8 +20,13 @@ const HOUR_MS = 3_600_000;
  */
 export const NEWEST_HOUR_TTL_MS = 60_000;
 
+/** How many backfills of the table are running and not paused (Temporal visibility); client/runningBackfills.ts. */
+export type CountRunningBackfills = () => Promise<number>;
+
 export interface PipelineMetricsOptions {
   catalog: Catalog;
+  /** Without it (no Temporal client, e.g. a bench worker) there is no running-backfills gauge. */
+  countRunningBackfills?: CountRunningBackfills;
   database: string;
   table: string;
   /** Where a failed catalog read is reported (the scrape still answers, with the last known value). */
@@ -36,6 +41,8 @@ export class PipelineMetrics {
   private readonly now: () => number;
   private newestEndMs: number | undefined;
   private listedAtMs = -Infinity;
+  private runningBackfills: number | undefined;
+  private countedAtMs = -Infinity;
 
   private readonly published: Counter<'table'>;
   private readonly failed: Counter<'table' | 'error_type'>;
@@ -47,6 +54,7 @@ export class PipelineMetrics {
   private readonly querySeconds: Histogram<'table'>;
   private readonly statusCalls: Counter<'table'>;
   private readonly swaps: Counter<'table'>;
+  private readonly backfillHours: Counter<'table'>;
 
   constructor(private readonly opts: PipelineMetricsOptions) {
     this.table = opts.table;
@@ -75,7 +83,19 @@ export class PipelineMetrics {
     });
     this.statusCalls = counter('clickstream_engine_status_calls_total', 'Engine status polls made by the queries of published hours.');
     this.swaps = counter('clickstream_publish_swaps_total', 'Catalog writes that pointed an hour at new files (created or replaced; a re-run that found its own swap is not one).');
+    this.backfillHours = counter('clickstream_backfill_hours_finished_total', "Backfill children that finished (published or failed): a running backfill's progress.");
     const metrics = this;
+    new Gauge({
+      name: 'clickstream_backfills_running',
+      help: 'Backfills of the table running and not paused, from Temporal visibility at scrape time (at most once a minute).',
+      labelNames: ['table'] as const,
+      registers,
+      async collect() {
+        const n = await metrics.countRunning();
+        if (n === undefined) this.reset();
+        else this.set({ table: metrics.table }, n);
+      },
+    });
     new Gauge({
       name: 'clickstream_freshness_seconds',
       help: 'Seconds since the end of the newest published hour (absent until an hour is published).',
@@ -89,14 +109,15 @@ export class PipelineMetrics {
     });
     collectDefaultMetrics({ register: this.registry });
     // Series exist from the start at 0, so rate() and increase() see the first hour.
-    for (const c of [this.published, this.rowsCurated, this.rowsRejected, this.rowsDuplicate, this.rawBytes, this.engineBytes, this.statusCalls, this.swaps]) {
+    for (const c of [this.published, this.rowsCurated, this.rowsRejected, this.rowsDuplicate, this.rawBytes, this.engineBytes, this.statusCalls, this.swaps, this.backfillHours]) {
       c.inc({ table: this.table }, 0);
     }
   }
 
-  hourPublished(report: HourReport): void {
+  hourPublished(report: HourReport, priority: 'live' | 'backfill' = 'live'): void {
     const table = { table: this.table };
     this.published.inc(table);
+    if (priority === 'backfill') this.backfillHours.inc(table);
     this.rowsCurated.inc(table, report.counts.curatedRows);
     this.rowsRejected.inc(table, report.counts.rejected);
     this.rowsDuplicate.inc(table, report.counts.duplicates);
@@ -111,18 +132,35 @@ export class PipelineMetrics {
     if (this.newestEndMs === undefined || endMs > this.newestEndMs) this.newestEndMs = endMs;
   }
 
-  hourFailed(errorType: string): void {
+  hourFailed(errorType: string, priority: 'live' | 'backfill' = 'live'): void {
     this.failed.inc({ table: this.table, error_type: errorType });
+    if (priority === 'backfill') this.backfillHours.inc({ table: this.table });
   }
 
   /** The sink the worker injects; calls made while replaying history are skipped (the default), so nothing counts twice. */
   sinks(): InjectedSinks<PipelineMetricsSinks> {
     return {
       pipelineMetrics: {
-        hourPublished: { fn: (_info, report) => this.hourPublished(report) },
-        hourFailed: { fn: (_info, errorType) => this.hourFailed(errorType) },
+        hourPublished: { fn: (_info, report, priority) => this.hourPublished(report, priority) },
+        hourFailed: { fn: (_info, errorType, priority) => this.hourFailed(errorType, priority) },
       },
     };
+  }
+
+  /** Running, unpaused backfills, from Temporal at most every NEWEST_HOUR_TTL_MS; the last count when Temporal does not answer. */
+  private async countRunning(): Promise<number | undefined> {
+    const count = this.opts.countRunningBackfills;
+    if (!count || this.now() - this.countedAtMs < NEWEST_HOUR_TTL_MS) return this.runningBackfills;
+    try {
+      this.runningBackfills = await count();
+      this.countedAtMs = this.now();
+    } catch (err) {
+      this.opts.warn('backfills: counting running backfills failed; reporting the last count', {
+        table: this.table,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+    return this.runningBackfills;
   }
 
   /** End of the newest published hour, from the catalog at most every NEWEST_HOUR_TTL_MS. */

@@ -5,6 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { temporalHourRunHistory } from '../client/hourRunHistory';
+import { runningBackfillCounter } from '../client/runningBackfills';
 import { ensureSearchAttributes } from '../client/searchAttributes';
 import { loadConfig, type ConfigEnvName } from '../config/config';
 import { createBackend } from '../lake/createBackend';
@@ -22,8 +23,14 @@ export async function runWorker(overrides: Partial<Record<ConfigEnvName, string>
     clientConnection = await Connection.connect({ address: config.temporal.address });
     // Workflows upsert these; on a server that lacks them every workflow task would fail.
     await ensureSearchAttributes(clientConnection, config.temporal.namespace);
-    const runs = temporalHourRunHistory(new Client({ connection: clientConnection, namespace: config.temporal.namespace }));
-    const worker = await createPipelineWorker({ config, backend, connection, runs });
+    const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+    const worker = await createPipelineWorker({
+      config,
+      backend,
+      connection,
+      runs: temporalHourRunHistory(client),
+      countRunningBackfills: runningBackfillCounter(client, config),
+    });
     console.error(
       `clickstream worker: task queue '${config.temporal.taskQueue}' on ${config.temporal.address}, backend ${config.backend}, lake ${config.lake.dir}` +
         (worker.metricsServer ? `, metrics on :${worker.metricsServer.port}/metrics` : '') +

@@ -97,13 +97,13 @@ export async function hourlyPipelineWorkflow(input: HourlyPipelineInput): Promis
   try {
     const report = await runHour(hour, rawWait, priority);
     upsertSearchAttributes([{ key: SA_STATUS, value: 'published' }]);
-    pipelineMetrics.hourPublished(report);
+    pipelineMetrics.hourPublished(report, priority);
     return report;
   } catch (err) {
     const cancelled = isCancellation(err);
     upsertSearchAttributes([{ key: SA_STATUS, value: cancelled ? 'cancelled' : 'failed' }]);
     // A cancelled hour was stopped by an operator, not failed by the data: no failure to alert on.
-    if (!cancelled) pipelineMetrics.hourFailed(failureType(err));
+    if (!cancelled) pipelineMetrics.hourFailed(failureType(err), priority);
     throw err;
   }
 }

@@ -47,8 +47,9 @@ export interface HourReport {
  */
 export interface PipelineMetricsSinks extends Sinks {
   pipelineMetrics: {
-    hourPublished(report: HourReport): void;
+    /** `priority`: 'backfill' for a backfill's child, so the worker can tell a backfill that moves from one that stalls. */
+    hourPublished(report: HourReport, priority: 'live' | 'backfill'): void;
     /** `errorType`: the ApplicationFailure type at the root of the failure (e.g. RowCountMismatch), or 'Timeout'. */
-    hourFailed(errorType: string): void;
+    hourFailed(errorType: string, priority: 'live' | 'backfill'): void;
   };
 }

@@ -1,6 +1,7 @@
 /** Runs a real pipeline worker on the shared dev server for the duration of a test body. */
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporalHourRunHistory } from '../../client/hourRunHistory';
+import { runningBackfillCounter } from '../../client/runningBackfills';
 import type { LakeBackend } from '../../lake/ports';
 import { createPipelineWorker, WORKFLOWS_PATH, type PipelineWorker } from '../../workers/createPipelineWorker';
 import type { TestLake } from './testLake';
@@ -21,6 +22,7 @@ export async function makeWorker(lake: TestLake, backend: LakeBackend = lake.bac
     backend,
     connection: t.nativeConnection,
     runs: temporalHourRunHistory(t.client),
+    countRunningBackfills: runningBackfillCounter(t.client, lake.config),
     workflowBundle: await workflowBundle(),
     workerOptions: { shutdownGraceTime: '2 seconds' },
   });

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
+import { startBackfill } from '../../../client/backfillStarter';
 import { startHour } from '../../../client/hourlyStarter';
-import { hourStartMs, parseHour } from '../../../core/hours';
+import { hourStartMs, parseHour, partitionValues } from '../../../core/hours';
 import { freePort } from '../../../devserver/freePort';
 import type { HourReport } from '../../../workflows/types';
+import { deferred, withCatalogHook } from '../../support/backendHooks';
 import { withWorker } from '../../support/pipelineWorker';
 import { RULES_FILE, startTestPrometheus, type TestPrometheus } from '../../support/prometheus';
 import { testTemporal } from '../../support/temporalServer';
@@ -113,5 +115,50 @@ describe('worker /metrics scraped by a real Prometheus (Debian 2.42), with the s
       assert.equal(answers.Freshness, 1);
       assert.equal(answers['Hours failed (24 h)'], 1);
     });
+  });
+  it('reports a held backfill as running with no hour finished (ClickstreamBackfillStalled pending), and its hours once they finish', async () => {
+    const { client } = await testTemporal();
+    const port = await freePort();
+    lake = await makeTestLake({ CLICKSTREAM_METRICS_PORT: String(port), CLICKSTREAM_CURATED_TABLE: 'metrics_backfill_curated' });
+    const table = lake.config.tables.curated;
+    for (const hour of ['2024-04-01T00', '2024-04-01T01']) await makeRawHour(lake, { hour, rows: 5 });
+    prom = await startTestPrometheus({ targets: [`127.0.0.1:${port}`], ruleFiles: [RULES_FILE] });
+    const p = prom;
+    const one = async (promql: string) => {
+      const r = await p.query(promql);
+      return r.length === 1 ? Number(r[0]!.value[1]) : undefined;
+    };
+    const gate = deferred();
+    const reached = deferred();
+    const held = Object.values(partitionValues(parseHour('2024-04-01T00'))).join();
+    const backend = withCatalogHook(lake.backend, async (t, part) => {
+      if (t === table && part.values.join() === held) {
+        reached.resolve();
+        await gate.promise;
+      }
+    });
+    await withWorker(
+      lake,
+      async () => {
+        const backfill = await startBackfill(client, lake.config, { from: '2024-04-01T00', to: '2024-04-01T01', concurrency: 1 });
+        await reached.promise;
+        // The gauge is read from Temporal at scrape time (at most once a minute), so the first scrape after the start counts it.
+        await waitFor(() => one(`clickstream_backfills_running{table="${table}"}`), (v) => v === 1, 'one running backfill');
+        assert.equal(await one(`clickstream_backfill_hours_finished_total{table="${table}"}`), 0);
+        const stalled = await waitFor(() => p.alerts(), (a) => a.some((x) => x.labels.alertname === 'ClickstreamBackfillStalled'), 'the stalled rule to hold');
+        assert.deepEqual(
+          stalled.filter((a) => a.labels.alertname === 'ClickstreamBackfillStalled').map((a) => ({ table: a.labels.table, state: a.state })),
+          [{ table, state: 'pending' }],
+          'its 15-minute `for` keeps it pending here',
+        );
+
+        gate.resolve();
+        await backfill.result();
+        await waitFor(() => one(`clickstream_backfill_hours_finished_total{table="${table}"}`), (v) => v === 2, 'both backfill hours counted');
+        await waitFor(() => p.alerts(), (a) => !a.some((x) => x.labels.alertname === 'ClickstreamBackfillStalled'), 'the stalled rule to clear once hours finish');
+        assert.equal(await one(`clickstream_hours_published_total{table="${table}"}`), 2);
+      },
+      backend,
+    );
   });
 });

@@ -57,6 +57,32 @@ describe('pipeline metrics: freshness from the catalog at scrape time', () => {
   });
 });
 
+describe('pipeline metrics: backfill progress', () => {
+  it('counts finished backfill hours (published or failed, not live ones) and reads running backfills at most once per TTL', async () => {
+    let now = T0;
+    let running = 2;
+    let counts = 0;
+    const m = new PipelineMetrics({
+      catalog: fakeCatalog({ lists: 0, partitions: [] }),
+      countRunningBackfills: async () => (counts++, running),
+      database: 'db',
+      table: 't',
+      warn: () => undefined,
+      now: () => now,
+    });
+    const value = async (name: string) => (await m.registry.getSingleMetric(name)!.get()).values[0]?.value;
+    m.hourFailed('RawPartitionMissing', 'backfill');
+    m.hourFailed('RawPartitionMissing', 'live');
+    assert.equal(await value('clickstream_backfill_hours_finished_total'), 1);
+    assert.equal(await value('clickstream_backfills_running'), 2);
+    running = 0;
+    assert.equal(await value('clickstream_backfills_running'), 2, 'cached within the TTL');
+    now += NEWEST_HOUR_TTL_MS;
+    assert.equal(await value('clickstream_backfills_running'), 0);
+    assert.equal(counts, 2);
+  });
+});
+
 describe('failureType: the error type an hour failed with', () => {
   it('is the ApplicationFailure type at the root, through activity failures, and Timeout for timeouts', () => {
     const app = ApplicationFailure.nonRetryable('no raw', 'RawPartitionMissing');
