@@ -15,7 +15,7 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { Connection } from '@temporalio/client';
 import type { PipelineConfig } from '../config/config';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../lake/aws/awsClients';
-import { defaultAwsSettings, type AwsSettings } from '../lake/aws/awsSettings';
+import { defaultAwsSettings, type AwsSettings } from '../config/awsSettings';
 import { classifyAwsError, type AwsCallContext } from '../lake/aws/classifyAwsError';
 import { rawLinesTableName } from '../lake/aws/glueTables';
 import { runToEnd, TrinoHttpError, TrinoQueryError, type TrinoSession } from '../lake/trino/trinoProtocol';

@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { PipelineError } from '../core/errors';
 import { DEFAULT_CURATED_TABLE, DEFAULT_TASK_QUEUE, SQL_IDENTIFIER } from '../core/ids';
-import { parseAwsSettings, type AwsSettings } from '../lake/aws/awsSettings';
-import { parseTrinoSettings, type TrinoSettings } from '../lake/trino/trinoSettings';
+import { parseAwsSettings, type AwsSettings } from './awsSettings';
+import { parseTrinoSettings, type TrinoSettings } from './trinoSettings';
 
 // Identifiers reach SQL and paths, so they are held to strict patterns; anything else is refused.
 const BUCKET_NAME = /^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;

@@ -6,7 +6,7 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
-import type { AwsSettings } from './awsSettings';
+import type { AwsSettings } from '../../config/awsSettings';
 
 export interface AwsClients {
   s3: S3Client;

@@ -23,7 +23,7 @@ import type { LakeBackend } from '../ports';
 import { AthenaQueryEngine } from './athenaEngine';
 import { athenaViewStatements, createAthenaStatements } from './athenaStatements';
 import { createAwsClients, destroyAwsClients, type AwsClients } from './awsClients';
-import { defaultAwsSettings, type AwsSettings } from './awsSettings';
+import { defaultAwsSettings, type AwsSettings } from '../../config/awsSettings';
 import { GlueCatalog } from './glueCatalog';
 import { S3ObjectStore } from './s3ObjectStore';
 

@@ -7,7 +7,7 @@ import { CreateWorkGroupCommand, GetWorkGroupCommand } from '@aws-sdk/client-ath
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { loadConfig } from '../../config/config';
 import { createAwsClients, destroyAwsClients } from './awsClients';
-import { parseAwsSettings } from './awsSettings';
+import { parseAwsSettings } from '../../config/awsSettings';
 
 async function main(): Promise<void> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CLICKSTREAM_AWS_')));

@@ -17,7 +17,7 @@ import { loadConfig, type ConfigEnvName, type PipelineConfig } from '../../../co
 import { parseHour, type Hour } from '../../../core/hours';
 import { ensureTables } from '../../../lake/createBackend';
 import { createAwsClients } from '../../../lake/aws/awsClients';
-import { parseAwsSettings, type AwsEnvName, type AwsSettings } from '../../../lake/aws/awsSettings';
+import { parseAwsSettings, type AwsEnvName, type AwsSettings } from '../../../config/awsSettings';
 import { createAwsBackend, ensureAthenaViews, type AwsLakeBackend } from '../../../lake/aws/createAwsBackend';
 import { generateHour, type GeneratedHour } from '../../../generator/clickstreamGenerator';
 import { writeRawHour } from '../../../generator/writeRawHour';

@@ -1,6 +1,6 @@
 /** CLICKSTREAM_AWS_* parsing: defaults, endpoint overrides, and every problem named with its accepted form. */
 import assert from 'node:assert/strict';
-import { AWS_ENV_NAMES, defaultAwsSettings, parseAwsSettings } from '../../../lake/aws/awsSettings';
+import { AWS_ENV_NAMES, defaultAwsSettings, parseAwsSettings } from '../../../config/awsSettings';
 
 describe('parseAwsSettings', () => {
   it('defaults: SDK region and credentials chains, real endpoints, workgroup primary, 3 attempts', () => {

@@ -12,8 +12,8 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import { CONFIG_ENV_NAMES, loadConfig, POLL_DEFAULTS } from '../../../config/config';
 import { DISPATCH_RATE_KEY, DISPATCH_READS_PER_SECOND } from '../../../devserver/devServer';
-import { AWS_ENV_NAMES, parseAwsSettings } from '../../../lake/aws/awsSettings';
-import { TRINO_ENV_NAMES } from '../../../lake/trino/trinoSettings';
+import { AWS_ENV_NAMES, parseAwsSettings } from '../../../config/awsSettings';
+import { TRINO_ENV_NAMES } from '../../../config/trinoSettings';
 import { PipelineMetrics } from '../../../workers/pipelineMetrics';
 import { TRINO_VERSION } from '../../support/trino/trinoServer';
 

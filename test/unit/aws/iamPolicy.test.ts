@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../../config/config';
-import { defaultAwsSettings } from '../../../lake/aws/awsSettings';
+import { defaultAwsSettings } from '../../../config/awsSettings';
 import { athenaViewStatements } from '../../../lake/aws/athenaStatements';
 import { rawLinesTableName } from '../../../lake/aws/glueTables';
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../../config/config';
 import { PipelineError } from '../../../core/errors';
-import { parseTrinoSettings, TRINO_ENV_NAMES } from '../../../lake/trino/trinoSettings';
+import { parseTrinoSettings, TRINO_ENV_NAMES } from '../../../config/trinoSettings';
 
 /** The problems loadConfig lists in its one ConfigInvalid error. */
 function configProblems(env: Record<string, string>): string[] {

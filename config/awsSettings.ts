@@ -5,7 +5,7 @@
  * roles, ...); CLICKSTREAM_AWS_REGION only overrides the region when set.
  */
 import { z } from 'zod';
-import { parseEnvGroup } from '../../config/envGroup';
+import { parseEnvGroup } from './envGroup';
 
 const URL_FORM = 'an http(s) URL such as http://localhost:5000';
 const httpUrl = z

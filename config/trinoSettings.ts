@@ -5,8 +5,8 @@
  * Trino see are the same ones.
  */
 import { z } from 'zod';
-import { parseEnvGroup } from '../../config/envGroup';
-import { SQL_IDENTIFIER } from '../../core/ids';
+import { parseEnvGroup } from './envGroup';
+import { SQL_IDENTIFIER } from '../core/ids';
 
 const trinoEnvSchema = z.object({
   CLICKSTREAM_TRINO_URL: z
