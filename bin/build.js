@@ -45,13 +45,21 @@ function build() {
   return null;
 }
 
-/** The .ts source of every .js under dist/ (tsc's incremental mode may emit only what changed, so the folder is the truth). */
+/**
+ * The .ts source of every .js under dist/ (tsc's incremental mode may emit only what changed, so
+ * the folder is the truth). Output whose source was moved or deleted is removed here: tsc never
+ * deletes it, and listing it would make every later start find the build stale.
+ */
 function listSources(dir) {
   const out = [];
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     if (e.isDirectory() && !e.isSymbolicLink()) out.push(...listSources(p));
-    else if (e.isFile() && e.name.endsWith('.js')) out.push(path.relative(DIST, p).replace(/\.js$/, '.ts'));
+    else if (e.isFile() && e.name.endsWith('.js')) {
+      const source = path.relative(DIST, p).replace(/\.js$/, '.ts');
+      if (fs.existsSync(path.join(ROOT, source))) out.push(source);
+      else for (const stale of [p, `${p}.map`]) fs.rmSync(stale, { force: true });
+    }
   }
   return out;
 }
