@@ -13,7 +13,7 @@ import { ensureHourlySchedule } from '../client/hourlySchedule';
 import { startHour } from '../client/hourlyStarter';
 import { temporalHourRunHistory } from '../client/hourRunHistory';
 import { runningBackfillCounter } from '../client/runningBackfills';
-import { summaryTable, type HourSummaryRow } from '../cli/formatReport';
+import { summaryTable, type HourSummaryRow } from '../client/formatReport';
 import { loadConfig, type PipelineConfig } from '../config/config';
 import { addHours, formatHour, hourFromMs, partitionValues, PARTITION_KEYS, type Hour } from '../core/hours';
 import { rawHourPrefix } from '../core/locations';

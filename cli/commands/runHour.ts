@@ -6,7 +6,7 @@ import type { PipelineConfig } from '../../config/config';
 import { formatHour, parseHour } from '../../core/hours';
 import { WORKFLOW_TYPES } from '../../core/ids';
 import { startHour } from '../../client/hourlyStarter';
-import { formatReport } from '../formatReport';
+import { formatReport } from '../../client/formatReport';
 import { hourArg } from '../parseArgs';
 import { withTemporalClient } from '../temporalConnection';
 import { temporalCommand } from '../temporalEquivalent';
