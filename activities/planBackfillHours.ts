@@ -1,6 +1,7 @@
 import { isRetryable, PipelineError } from '../core/errors';
 import { addHours, formatHour, parseHour, partitionValues, PARTITION_KEYS, type Hour } from '../core/hours';
 import { hourWorkflowId } from '../core/ids';
+import { isPublished, rawChanged } from '../core/lineage';
 import type { ActivityDeps } from './deps';
 import { readRawManifest } from './rawManifest';
 
@@ -48,9 +49,9 @@ export function makePlanBackfillHours(deps: ActivityDeps) {
     async function planHour(hour: Hour, key: string): Promise<void> {
       const v = partitionValues(hour);
       const published = await deps.backend.catalog.getPartition(deps.tables.database, deps.tables.curated, PARTITION_KEYS.map((k) => v[k]));
-      const isPublished = published?.parameters.validated === 'true';
+      const alreadyPublished = isPublished(published?.parameters);
 
-      if (input.mode === 'missing' && isPublished) {
+      if (input.mode === 'missing' && alreadyPublished) {
         out.skipped.push({ hour: key, reason: 'already published and validated' });
         return;
       }
@@ -64,11 +65,11 @@ export function makePlanBackfillHours(deps: ActivityDeps) {
       }
       const manifest = await readRawManifest(deps, hour);
       if (input.mode === 'changed') {
-        if (!isPublished) {
+        if (!alreadyPublished) {
           out.skipped.push({ hour: key, reason: 'not published yet (use mode "missing")' });
           return;
         }
-        if (manifest.fingerprint === published!.parameters.manifest_fingerprint) {
+        if (!rawChanged(published!.parameters, manifest.fingerprint)) {
           out.skipped.push({ hour: key, reason: 'raw unchanged since publish' });
           return;
         }

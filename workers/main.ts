@@ -19,6 +19,7 @@ import { addHours, formatHour, hourFromMs, partitionValues, PARTITION_KEYS, type
 import { rawHourPrefix } from '../core/locations';
 import { rootFailure } from '../core/failureType';
 import { hourlyScheduleId } from '../core/ids';
+import { isPublished } from '../core/lineage';
 import { SEARCH_ATTRIBUTES } from '../core/searchAttributes';
 import { ensureSearchAttributes } from '../client/searchAttributes';
 import { DevServerPortTakenError, startDevServer, type DevServer } from '../devserver/devServer';
@@ -138,7 +139,7 @@ async function processRecentHours(client: Client, backend: LakeBackend, config: 
       const key = formatHour(hour);
       const v = partitionValues(hour);
       const published = await backend.catalog.getPartition(config.tables.database, config.tables.curated, PARTITION_KEYS.map((k) => v[k]));
-      if (published?.parameters.validated === 'true') return rowFromParameters(key, 'published earlier', published.parameters);
+      if (published && isPublished(published.parameters)) return rowFromParameters(key, 'published earlier', published.parameters);
       const raw = await backend.store.list(config.lake.bucket, rawHourPrefix(config.lake, hour));
       if (raw.length === 0) return { hour: key, status: 'no raw data', detail: 'the schedule will pick it up when data lands' };
       try {

@@ -19,6 +19,7 @@ import {
 } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities';
 import { HourFormatError, parsePastHour } from '../core/hours';
+import { lineageParameters } from '../core/lineage';
 import { engineTaskQueue, type EnginePriority } from '../core/ids';
 import { SA_HOUR, SA_KIND, SA_STATUS } from '../core/searchAttributes';
 import { NEVER_RETRY, polledQuery, quickLakeCall, quickLocalLakeCall, validationQuery } from './activityProfiles';
@@ -147,22 +148,18 @@ async function runHour(hour: string, rawWait: RawWaitSettings, priority: EngineP
     lake.publishPartition({
       hour,
       stagingLocation: staging.stagingLocation,
-      lineage: {
-        validated: 'true',
-        manifest_fingerprint: manifest.fingerprint,
-        raw_objects: String(manifest.objects),
-        raw_bytes: String(manifest.bytes),
-        raw_lines: String(rawLines),
-        curated_rows: String(curatedRows),
-        rejected: String(rejected),
-        duplicates: String(duplicates),
-        unknown_fields: validated.unknownFields.join(','),
-        curate_query_id: staging.queryId,
-        validate_query_id: validated.queryId,
-        workflow_id: workflowId,
-        run_id: runId,
-        published_at: new Date(Date.now()).toISOString(),
-      },
+      lineage: lineageParameters({
+        manifestFingerprint: manifest.fingerprint,
+        rawObjects: manifest.objects,
+        rawBytes: manifest.bytes,
+        counts: { rawLines, curatedRows, rejected, duplicates },
+        unknownFields: validated.unknownFields,
+        curateQueryId: staging.queryId,
+        validateQueryId: validated.queryId,
+        workflowId,
+        runId,
+        publishedAt: new Date(Date.now()).toISOString(),
+      }),
     }),
   );
 

@@ -11,6 +11,7 @@ import { temporalHourRunHistory } from '../../client/hourRunHistory';
 import type { PipelineConfig } from '../../config/config';
 import { formatHour, HOUR_FORMAT, hoursBetween, PARTITION_KEYS, type Hour } from '../../core/hours';
 import { hourWorkflowId } from '../../core/ids';
+import { isPublished, rawChanged } from '../../core/lineage';
 import { createBackend } from '../../lake/createBackend';
 import type { LakeBackend } from '../../lake/ports';
 import { rangeArgs } from '../parseArgs';
@@ -85,7 +86,7 @@ export async function collectPartitions(
   const cells = await mapLimit(hours, LOOKUP_CONCURRENCY, async (hour): Promise<HourCell> => {
     const key = formatHour(hour);
     const params = published.get(key);
-    const isPublished = params?.validated === 'true';
+    const alreadyPublished = isPublished(params);
     const lastRun: HourCell['lastRun'] = runs ? await runs.lastRunStatus(hourWorkflowId(curated, hour)) : 'unknown';
     let rawObjects = 0;
     let fingerprint = '';
@@ -100,11 +101,11 @@ export async function collectPartitions(
     let state: HourState;
     if (lastRun === 'running') state = 'running';
     else if (FAILED_RUNS.has(lastRun as HourRunStatus) || detail) state = 'failed';
-    else if (isPublished) state = fingerprint === params!.manifest_fingerprint ? 'published' : 'changed';
+    else if (alreadyPublished) state = rawChanged(params, fingerprint) ? 'changed' : 'published';
     else if (rawObjects === 0) state = 'missing-raw';
     else state = 'not-run';
-    const cell: HourCell = { hour: key, state, code: STATE_CODES[state], lastRun, rawObjects, published: isPublished };
-    if (isPublished && params?.curated_rows !== undefined) cell.curatedRows = Number(params.curated_rows);
+    const cell: HourCell = { hour: key, state, code: STATE_CODES[state], lastRun, rawObjects, published: alreadyPublished };
+    if (alreadyPublished && params?.curated_rows !== undefined) cell.curatedRows = Number(params.curated_rows);
     if (detail) cell.detail = detail;
     return cell;
   });
