@@ -322,7 +322,7 @@ function report(ctx: BenchContext, runs: { written: WrittenHour; run: ChildRun }
         w.files.toLocaleString('en-US'),
         round(w.bytes / MiB, 0),
         w.expected.rawLines.toLocaleString('en-US'),
-        ok ? 'ok' : `**failed**: ${r.failure}`,
+        ok ? 'ok' : `**failed**: ${firstLine(r.failure)}`,
         round(hourMs / 1000, 1),
         secs('curate'),
         secs('validate'),
@@ -342,14 +342,14 @@ function report(ctx: BenchContext, runs: { written: WrittenHour; run: ChildRun }
     {
       name: `peak worker RSS, one hour of ${single.w.shape.label}`,
       target: '≤ 1.5 GB (1,536 MiB)',
-      measured: `${single.peak} MiB${single.ok ? `, ${round(single.hourMs / 1000, 1)} s, ${round(single.w.bytes / MiB / (single.hourMs / 1000), 1)} MiB/s` : ` before it failed (${single.r.failure})`}`,
+      measured: `${single.peak} MiB${single.ok ? `, ${round(single.hourMs / 1000, 1)} s, ${round(single.w.bytes / MiB / (single.hourMs / 1000), 1)} MiB/s` : ` before it failed (${firstLine(single.r.failure)})`}`,
       met: judged ? single.ok && single.peak <= TARGET_PEAK_MB : null,
       note: ctx.quick ? 'quick sizes' : undefined,
     },
     ...[single, many].map((x) => ({
       name: `${x.w.shape.label}: no failure, the generator's counts`,
       target: 'no failure, the same counts',
-      measured: x.ok ? `ok, counts ${x.match ? 'match' : 'DIFFER'}; peak RSS ${x.peak} MiB, ${round(x.hourMs / 1000, 1)} s` : `failed: ${x.r.failure}`,
+      measured: x.ok ? `ok, counts ${x.match ? 'match' : 'DIFFER'}; peak RSS ${x.peak} MiB, ${round(x.hourMs / 1000, 1)} s` : `failed: ${firstLine(x.r.failure)}`,
       met: judged ? x.ok && x.match : null,
       note: ctx.quick ? 'quick sizes' : undefined,
     })),
@@ -362,7 +362,7 @@ function report(ctx: BenchContext, runs: { written: WrittenHour; run: ChildRun }
     return [
       p.name,
       p.what,
-      p.run.failure ? `**failed**: ${p.run.failure}` : 'ok',
+      p.run.failure ? `**failed**: ${firstLine(p.run.failure)}` : 'ok',
       s ? round((s.endMs - s.startMs) / 1000, 1) : '–',
       `**${peakOf(p.run)}**`,
       s ? `${s.duckdbPeakMB} (${tagText([s])})` : '–',
@@ -419,6 +419,11 @@ function tagText(steps: StepResult[]): string {
   const best = steps.reduce<StepResult | undefined>((a, s) => (!a || s.duckdbPeakMB > a.duckdbPeakMB ? s : a), undefined);
   const tags = Object.entries(best?.duckdbPeakTags ?? {}).sort((a, b) => b[1] - a[1]).slice(0, 3);
   return tags.length ? tags.map(([k, v]) => `${k} ${v}`).join(', ') : 'none ≥ 1 MiB';
+}
+
+/** An error's first line for the tables (DuckDB appends its advice); the JSON keeps it whole. */
+function firstLine(text: string | undefined): string {
+  return (text ?? '').split('\n')[0]!.trim();
 }
 
 /** At most ~300 samples for the JSON file. */
