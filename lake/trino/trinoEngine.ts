@@ -78,6 +78,8 @@ const TERMINAL_STATES = new Set(['FINISHED', 'FAILED']);
  */
 const KILL_SETTLE_MS = 10_000;
 const CANCELLED_ERRORS = new Set(['USER_CANCELED', 'ADMINISTRATIVELY_KILLED']);
+/** The error code system.runtime.kill_query leaves, which is how this engine stops an orphan. */
+const ORPHAN_KILLED = 'ADMINISTRATIVELY_KILLED';
 
 export class TrinoQueryEngine implements QueryEngine {
   readonly queriesOutliveWorker = true;
@@ -249,12 +251,20 @@ export class TrinoQueryEngine implements QueryEngine {
     if (!record) throw new PipelineError('QueryNotFound', `Trino has no query ${queryId} (its history expired or the coordinator restarted); it will be resubmitted`, { details: { queryId } });
     const { state, source, errorType, errorCode } = record;
     const stats = { bytesScanned: 0, engineMs: 0, queueMs: 0 };
+    // A write's effect is its result; a finished row query's rows went with the worker that fetched them.
+    if (state === 'FINISHED' && (source ?? '').startsWith(`${SOURCE_PREFIX}:write:`)) return { state: 'SUCCEEDED', stats };
+    if (state === 'FAILED' && errorCode === ORPHAN_KILLED) {
+      // Killed while no worker drove it: that is this engine stopping an orphan (here, or in an
+      // earlier attempt, which then died), so the statement is resubmitted, not reported as an
+      // operator's cancellation. An operator cancelling a driven query shows as USER_CANCELED.
+      throw new PipelineError('QueryNotFound', `Trino query ${queryId} lost its client (its worker was killed before it could hand the query over); it was stopped and will be resubmitted`, {
+        details: { queryId, state, errorCode },
+      });
+    }
     if (state === 'FAILED') {
       if (errorCode && CANCELLED_ERRORS.has(errorCode)) return { state: 'CANCELLED', stats, reason: errorCode };
       return { state: 'FAILED', stats, reason: `${errorCode ?? 'FAILED'} (${errorType ?? 'unknown error type'})`, retryable: errorType !== 'USER_ERROR', errorCategory: errorType === 'USER_ERROR' ? 2 : 1 };
     }
-    // A write's effect is its result; a finished row query's rows went with the worker that fetched them.
-    if (state === 'FINISHED' && (source ?? '').startsWith(`${SOURCE_PREFIX}:write:`)) return { state: 'SUCCEEDED', stats };
     throw new PipelineError('QueryNotFound', `Trino query ${queryId} lost its client (its worker was killed before it could hand the query over; state ${state}); it will be resubmitted`, {
       details: { queryId, state },
     });
