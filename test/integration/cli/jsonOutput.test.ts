@@ -132,6 +132,7 @@ describe('clickstream --json: stdout carries only the JSON document (real CLI, r
     assert.match(start.stderr, /^equivalent: temporal workflow start --type backfillWorkflow /m);
     assert.match(start.stderr, /^web UI: /m);
     assert.deepEqual(jsonDoc(await cli('backfill', 'pause', '--id', id, '--json'), 'backfill pause'), { workflowId: id, signal: 'pause' });
+    // Updates and queries need a worker; while paused, no hour runs.
     await withWorker(lake, async () => {
       assert.deepEqual(jsonDoc(await cli('backfill', 'set-concurrency', '2', '--id', id, '--json'), 'backfill set-concurrency'), { workflowId: id, previous: 1, concurrency: 2 });
       const skip = jsonDoc(await cli('backfill', 'skip', hours[11]!, '--from', from, '--to', to, '--json'), 'backfill skip');
@@ -139,9 +140,13 @@ describe('clickstream --json: stdout carries only the JSON document (real CLI, r
       const status = jsonDoc(await cli('backfill', 'status', '--id', id, '--json'), 'backfill status');
       assert.equal(status.workflowId, id);
       assert.equal(status.progress.paused, true);
-      assert.equal(jsonDoc(await cli('backfill', 'resume', '--id', id, '--json'), 'backfill resume').signal, 'resume');
-      assert.equal(jsonDoc(await cli('backfill', 'retry-failed', '--id', id, '--json'), 'backfill retry-failed').signal, 'retryFailed');
-      assert.deepEqual(jsonDoc(await cli('backfill', 'cancel', '--id', id, '--json'), 'backfill cancel'), { workflowId: id, cancellationRequested: true });
+    });
+    // Signals and the cancel request with no worker running: the next worker sees them in one
+    // workflow task, so the backfill ends cancelled instead of racing to finish its hours first.
+    assert.equal(jsonDoc(await cli('backfill', 'resume', '--id', id, '--json'), 'backfill resume').signal, 'resume');
+    assert.equal(jsonDoc(await cli('backfill', 'retry-failed', '--id', id, '--json'), 'backfill retry-failed').signal, 'retryFailed');
+    assert.deepEqual(jsonDoc(await cli('backfill', 'cancel', '--id', id, '--json'), 'backfill cancel'), { workflowId: id, cancellationRequested: true });
+    await withWorker(lake, async () => {
       await assert.rejects(client.workflow.getHandle(id).result(), 'the backfill ends cancelled');
 
       // --watch --json: the final status only; the bar is on stderr.
