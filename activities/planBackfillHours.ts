@@ -1,3 +1,4 @@
+import type { BackfillMode } from '../core/backfillContract';
 import { isRetryable, PipelineError } from '../core/errors';
 import { addHours, formatHour, parseHour, partitionValues, PARTITION_KEYS, type Hour } from '../core/hours';
 import { hourWorkflowId } from '../core/ids';
@@ -5,7 +6,6 @@ import { isPublished, rawChanged } from '../core/lineage';
 import type { ActivityDeps } from './deps';
 import { readRawManifest } from './rawManifest';
 
-export type BackfillMode = 'missing' | 'failed' | 'all' | 'changed';
 
 export interface PlanChunkInput {
   from: string;

@@ -24,6 +24,7 @@ import {
 } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities';
 import { addHours, formatHour, hourCount, HourFormatError, hourStartMs, parseHour, parsePastHour } from '../core/hours';
+import { BACKFILL_MODES, DEFAULT_CONCURRENCY, HARD_MAX_BACKFILL_HOURS, isBackfillMode, MAX_BACKFILL_HOURS, MAX_CONCURRENCY } from '../core/backfillContract';
 import { rootFailure } from '../core/failureType';
 import { DEFAULT_CURATED_TABLE, hourWorkflowId, SQL_IDENTIFIER } from '../core/ids';
 import { SA_HOUR, SA_KIND, SA_STATUS, SA_TABLE } from '../core/searchAttributes';
@@ -32,12 +33,6 @@ import type { BackfillInput, BackfillMode, BackfillProgress, BackfillResult, Bac
 import { hourlyPipelineWorkflow } from './hourlyPipeline';
 import type { RawWaitSettings } from './types';
 
-export const MAX_CONCURRENCY = 64;
-export const DEFAULT_CONCURRENCY = 4;
-/** 92 days: larger ranges need allowLargeRange, so a typo cannot start a decade of work. */
-export const MAX_BACKFILL_HOURS = 24 * 92;
-/** Even with allowLargeRange: ten years. */
-export const HARD_MAX_BACKFILL_HOURS = 24 * 366 * 10;
 /** Planning reads the catalog and raw listings a week at a time. */
 const PLAN_CHUNK_HOURS = 168;
 /**
@@ -49,7 +44,6 @@ const MIN_HISTORY_BUDGET = 200;
 /** A deferred hour (its ID held by a scheduled run) is retried after this long. */
 const DEFERRED_RETRY_MS = 10_000;
 const BACKFILL_RAW_WAIT: RawWaitSettings = { timeoutSeconds: 0, recheckSeconds: 1 };
-const MODES: BackfillMode[] = ['missing', 'failed', 'all', 'changed'];
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
@@ -313,7 +307,7 @@ export function validateBackfillInput(input: BackfillInput, nowMs: number): Back
     problems.push((err as Error).message);
   }
   const mode = input.mode ?? 'missing';
-  if (!MODES.includes(mode)) problems.push(`mode must be one of ${MODES.join(', ')}; got ${JSON.stringify(input.mode)}`);
+  if (!isBackfillMode(mode)) problems.push(`mode must be one of ${BACKFILL_MODES.join(', ')}; got ${JSON.stringify(input.mode)}`);
   if (input.dryRun !== undefined && typeof input.dryRun !== 'boolean') problems.push(`dryRun must be true or false; got ${JSON.stringify(input.dryRun)}`);
   const table = input.table ?? DEFAULT_CURATED_TABLE;
   if (typeof table !== 'string' || !SQL_IDENTIFIER.test(table)) problems.push(`table must match [a-z_][a-z0-9_]*; got ${JSON.stringify(input.table)}`);

@@ -1,5 +1,5 @@
 /** Backfill input, steering messages and progress: plain JSON for the UI, the temporal CLI and ours. */
-import type { BackfillMode } from '../activities/planBackfillHours';
+import type { BackfillMode } from '../core/backfillContract';
 import type { RawWaitSettings } from './types';
 
 export type { BackfillMode };

@@ -20,15 +20,13 @@ import type { PipelineConfig } from '../../config/config';
 import { PipelineError } from '../../core/errors';
 import { formatHour, HOUR_FORMAT, hourCount, parseHour } from '../../core/hours';
 import { backfillWorkflowId, WORKFLOW_TYPES } from '../../core/ids';
-import { DEFAULT_CONCURRENCY, HARD_MAX_BACKFILL_HOURS, MAX_BACKFILL_HOURS, MAX_CONCURRENCY } from '../../workflows/backfill';
-import type { BackfillInput, BackfillMode } from '../../workflows/backfillTypes';
+import { BACKFILL_MODES, DEFAULT_CONCURRENCY, HARD_MAX_BACKFILL_HOURS, isBackfillMode, MAX_BACKFILL_HOURS, MAX_CONCURRENCY } from '../../core/backfillContract';
+import type { BackfillInput } from '../../workflows/backfillTypes';
 import { formatBackfillStatus, watchBackfill } from '../backfillView';
 import { printEquivalent, printHint, printOutcome, type CliIo } from '../cliIo';
 import { hourArg, intArg, rangeArgs } from '../parseArgs';
 import { withTemporalClient } from '../temporalConnection';
 import { temporalCommand } from '../temporalEquivalent';
-
-const MODES: BackfillMode[] = ['missing', 'failed', 'all', 'changed'];
 
 export interface BackfillStartFlags {
   from?: string;
@@ -51,10 +49,10 @@ export function backfillInputFromFlags(config: PipelineConfig, o: BackfillStartF
   }
   const concurrency = o.concurrency === undefined ? DEFAULT_CONCURRENCY : intArg('--concurrency', o.concurrency, 1, MAX_CONCURRENCY);
   const mode = o.mode ?? 'missing';
-  if (!(MODES as string[]).includes(mode)) {
-    throw new PipelineError('InvalidInput', `--mode must be one of ${MODES.join(', ')}; got '${mode}'`, { details: { field: '--mode' } });
+  if (!isBackfillMode(mode)) {
+    throw new PipelineError('InvalidInput', `--mode must be one of ${BACKFILL_MODES.join(', ')}; got '${mode}'`, { details: { field: '--mode' } });
   }
-  const input: BackfillInput = { from: formatHour(from), to: formatHour(to), concurrency, mode: mode as BackfillMode, table: config.tables.curated };
+  const input: BackfillInput = { from: formatHour(from), to: formatHour(to), concurrency, mode, table: config.tables.curated };
   if (o.dryRun) input.dryRun = true;
   if (o.allowLargeRange) input.allowLargeRange = true;
   return input;
