@@ -103,8 +103,8 @@ describe('docker-compose.yml', () => {
     assert.equal(services['temporal-ui']!.environment!.TEMPORAL_ADDRESS, 'temporal:7233');
     assert.match(services.moto!.image!, /^motoserver\/moto:/);
     assert.equal(services.worker!.build, '.');
-    assert.deepEqual(services['moto-setup']!.command, ['npx', 'tsx', 'lake/aws/emulatorSetup.ts']);
-    assert.ok(existsSync(path.join(ROOT, 'lake', 'aws', 'emulatorSetup.ts')));
+    assert.deepEqual(services['moto-setup']!.command, ['npx', 'tsx', 'devserver/awsEmulatorSetup.ts']);
+    assert.ok(existsSync(path.join(ROOT, 'devserver', 'awsEmulatorSetup.ts')));
     const deps = services.worker!.depends_on as Record<string, { condition: string }>;
     assert.equal(deps['moto-setup']!.condition, 'service_completed_successfully');
     assert.equal(deps.temporal!.condition, 'service_healthy');

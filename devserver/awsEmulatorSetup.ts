@@ -5,9 +5,9 @@
  */
 import { CreateWorkGroupCommand, GetWorkGroupCommand } from '@aws-sdk/client-athena';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { loadConfig } from '../../config/config';
-import { createAwsClients, destroyAwsClients } from './awsClients';
-import { parseAwsSettings } from '../../config/awsSettings';
+import { loadConfig } from '../config/config';
+import { createAwsClients, destroyAwsClients } from '../lake/aws/awsClients';
+import { parseAwsSettings } from '../config/awsSettings';
 
 async function main(): Promise<void> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CLICKSTREAM_AWS_')));
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   if (!parsed.ok) throw new Error(`Invalid AWS settings:\n  - ${parsed.problems.join('\n  - ')}`);
   const settings = parsed.settings;
   if (!settings.endpoints.s3 || !settings.endpoints.athena) {
-    throw new Error('emulatorSetup only runs against an emulator: set CLICKSTREAM_AWS_ENDPOINT_URL (e.g. http://moto:5000)');
+    throw new Error('awsEmulatorSetup only runs against an emulator: set CLICKSTREAM_AWS_ENDPOINT_URL (e.g. http://moto:5000)');
   }
   const clients = createAwsClients(settings);
   try {
