@@ -3,7 +3,7 @@ import { s3Uri, stagingPrefix } from '../core/locations';
 import type { ActivityDeps } from './deps';
 import { queryToken } from './queryToken';
 import { runEngineQuery } from './runEngineQuery';
-import type { StagingResult } from './types';
+import type { StagingResult } from '../core/contracts/steps';
 
 export interface CurateInput {
   hour: string;

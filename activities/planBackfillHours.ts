@@ -1,4 +1,4 @@
-import type { BackfillMode } from '../core/backfillContract';
+import type { BackfillMode } from '../core/contracts/backfill';
 import { isRetryable, PipelineError } from '../core/errors';
 import { addHours, formatHour, parseHour, partitionValues, PARTITION_KEYS, type Hour } from '../core/hours';
 import { hourWorkflowId } from '../core/ids';

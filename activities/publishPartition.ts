@@ -2,7 +2,7 @@ import { log } from '@temporalio/activity';
 import { parseHour, partitionValues, PARTITION_KEYS } from '../core/hours';
 import { curatedHourPrefix, parseS3Uri } from '../core/locations';
 import type { ActivityDeps } from './deps';
-import type { PublishInput, PublishResult } from './types';
+import type { PublishInput, PublishResult } from '../core/contracts/steps';
 
 /**
  * Publishes a validated staging folder: one catalog write swaps the curated partition's

@@ -3,7 +3,7 @@ import { PipelineError } from '../core/errors';
 import type { Hour } from '../core/hours';
 import { rawHourPrefix, s3Uri } from '../core/locations';
 import type { ActivityDeps } from './deps';
-import type { RawManifest } from './types';
+import type { RawManifest } from '../core/contracts/steps';
 
 /**
  * The raw hour's manifest: its *.jsonl objects and a fingerprint over (key, size, etag).

@@ -4,7 +4,7 @@ import type { ActivityDeps } from './deps';
 import { statsOf } from './curateToStaging';
 import { queryToken } from './queryToken';
 import { runEngineQuery } from './runEngineQuery';
-import type { ValidationResult } from './types';
+import type { ValidationResult } from '../core/contracts/steps';
 
 export interface ValidateInput {
   hour: string;

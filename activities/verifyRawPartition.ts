@@ -1,7 +1,7 @@
 import { parseHour } from '../core/hours';
 import type { ActivityDeps } from './deps';
 import { readRawManifest } from './rawManifest';
-import type { RawManifest } from './types';
+import type { RawManifest } from '../core/contracts/steps';
 
 /** Lists the raw hour (S3 ListObjectsV2 on AWS) and returns its manifest; an empty list means "not there yet". */
 export function makeVerifyRawPartition(deps: ActivityDeps) {

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import type { StagingResult, ValidationResult } from '../activities/types';
+import type { StagingResult, ValidationResult } from '../core/contracts/steps';
 import { POLL_DEFAULTS, type PipelineConfig } from '../config/config';
 import { parseHour } from '../core/hours';
 import { generateHour } from '../generator/clickstreamGenerator';

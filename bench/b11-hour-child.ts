@@ -17,7 +17,7 @@ import { promises as fs } from 'node:fs';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import type { ValidationResult } from '../activities/types';
+import type { ValidationResult } from '../core/contracts/steps';
 import { parseHour } from '../core/hours';
 import { rawHourPrefix, s3Uri } from '../core/locations';
 import { makeBenchLake } from './lib/harness';

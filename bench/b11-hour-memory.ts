@@ -19,7 +19,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
 import * as path from 'node:path';
-import type { HourCounts } from '../activities/types';
+import type { HourCounts } from '../core/contracts/steps';
 import { parseHour } from '../core/hours';
 import { rawHourPrefix } from '../core/locations';
 import { generateHour } from '../generator/clickstreamGenerator';

@@ -2,7 +2,7 @@
 import { Presets, SingleBar } from 'cli-progress';
 import type { Client } from '@temporalio/client';
 import { readBackfillStatus, type BackfillStatus } from '../client/backfillControl';
-import type { BackfillProgress } from '../workflows/backfillTypes';
+import type { BackfillProgress } from '../core/contracts/backfill';
 
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '?';

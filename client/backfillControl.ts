@@ -21,7 +21,7 @@ import {
   skipUpdate,
   type backfillWorkflow,
 } from '../workflows/backfill';
-import type { BackfillProgress, BackfillResult } from '../workflows/backfillTypes';
+import type { BackfillProgress, BackfillResult } from '../core/contracts/backfill';
 
 /** A progress query needs a worker to answer; without one, say so instead of hanging. */
 const QUERY_TIMEOUT_MS = 15_000;

@@ -9,8 +9,8 @@ import type { PipelineConfig } from '../config/config';
 import { PipelineError } from '../core/errors';
 import { parseHour } from '../core/hours';
 import { backfillWorkflowId, WORKFLOW_TYPES } from '../core/ids';
-import { validateBackfillInput, type backfillWorkflow } from '../workflows/backfill';
-import type { BackfillInput } from '../workflows/backfillTypes';
+import type { backfillWorkflow } from '../workflows/backfill';
+import { validateBackfillInput, type BackfillInput } from '../core/contracts/backfill';
 
 export async function startBackfill(
   client: Client,

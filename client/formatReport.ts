@@ -1,5 +1,5 @@
 /** Human-readable views of hourly reports for the terminal. */
-import type { HourReport } from '../workflows/types';
+import type { HourReport } from '../core/contracts/hourly';
 
 export function formatReport(r: HourReport): string {
   const c = r.counts;

@@ -15,7 +15,7 @@ import type { PipelineConfig } from '../config/config';
 import { PipelineError } from '../core/errors';
 import { addHours, formatHour, hourCount, hourStartMs, previousCompleteHour, type Hour } from '../core/hours';
 import { hourlyScheduleId, WORKFLOW_TYPES } from '../core/ids';
-import type { ScheduledHourInput } from '../workflows/types';
+import type { ScheduledHourInput } from '../core/contracts/hourly';
 
 const HOUR_MS = 3_600_000;
 

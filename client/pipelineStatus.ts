@@ -13,7 +13,7 @@ import { formatHour, hourStartMs } from '../core/hours';
 import { hourlyScheduleId, WORKFLOW_TYPES } from '../core/ids';
 import { newestPublishedHour } from '../lake/publishedHours';
 import type { Catalog } from '../lake/ports';
-import type { BackfillProgress } from '../workflows/backfillTypes';
+import type { BackfillProgress } from '../core/contracts/backfill';
 import { readBackfillStatus } from './backfillControl';
 import { describeHourlySchedule, hourForNominalTime } from './hourlySchedule';
 

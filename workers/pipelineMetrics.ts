@@ -10,7 +10,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { hourStartMs, parseHour } from '../core/hours';
 import { newestPublishedHour } from '../lake/publishedHours';
 import type { Catalog } from '../lake/ports';
-import type { HourReport, PipelineMetricsSinks } from '../workflows/types';
+import type { HourReport, PipelineMetricsSinks } from '../core/contracts/hourly';
 
 const HOUR_MS = 3_600_000;
 /**

@@ -7,7 +7,6 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import {
-  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -23,27 +22,25 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities';
-import { addHours, formatHour, hourCount, HourFormatError, hourStartMs, parseHour, parsePastHour } from '../core/hours';
-import { BACKFILL_MODES, DEFAULT_CONCURRENCY, HARD_MAX_BACKFILL_HOURS, isBackfillMode, MAX_BACKFILL_HOURS, MAX_CONCURRENCY } from '../core/backfillContract';
+import { addHours, formatHour, hourCount, parseHour } from '../core/hours';
 import { rootFailure } from '../core/failureType';
-import { DEFAULT_CURATED_TABLE, hourWorkflowId, SQL_IDENTIFIER } from '../core/ids';
+import { hourWorkflowId } from '../core/ids';
 import { SA_HOUR, SA_KIND, SA_STATUS, SA_TABLE } from '../core/searchAttributes';
 import { quickLakeCall } from './activityProfiles';
-import type { BackfillInput, BackfillMode, BackfillProgress, BackfillResult, BackfillState } from './backfillTypes';
+import {
+  assertConcurrency,
+  validateBackfillInput,
+  type BackfillInput,
+  type BackfillProgress,
+  type BackfillResult,
+  type BackfillState,
+} from '../core/contracts/backfill';
 import { hourlyPipelineWorkflow } from './hourlyPipeline';
-import type { RawWaitSettings } from './types';
 
 /** Planning reads the catalog and raw listings a week at a time. */
 const PLAN_CHUNK_HOURS = 168;
-/**
- * Continue as new once history passes this many events: with draining (≈6 events per running
- * child) and the 64-child maximum, a run still ends well under the 4,096-event target.
- */
-const MAX_HISTORY_BUDGET = 3_000;
-const MIN_HISTORY_BUDGET = 200;
 /** A deferred hour (its ID held by a scheduled run) is retried after this long. */
 const DEFERRED_RETRY_MS = 10_000;
-const BACKFILL_RAW_WAIT: RawWaitSettings = { timeoutSeconds: 0, recheckSeconds: 1 };
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
@@ -253,80 +250,5 @@ function failureReason(err: unknown): string {
   return `${type}: ${message}`.slice(0, 500);
 }
 
-function assertConcurrency(n: unknown, field: string): void {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) {
-    throw new Error(`${field} must be a whole number from 1 to ${MAX_CONCURRENCY}; got ${JSON.stringify(n)}`);
-  }
-}
 
-interface BackfillSettings {
-  from: string;
-  to: string;
-  total: number;
-  concurrency: number;
-  mode: BackfillMode;
-  dryRun: boolean;
-  table: string;
-  rawWait: RawWaitSettings;
-  historyBudget: number;
-}
 
-/** Every problem with the input, in one non-retryable InvalidInput failure, before anything runs. */
-export function validateBackfillInput(input: BackfillInput, nowMs: number): BackfillSettings {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw ApplicationFailure.nonRetryable(
-      `backfill input must be a JSON object like {"from": "2024-03-01T00", "to": "2024-03-02T23", "concurrency": 4}; got ${JSON.stringify(input)}`,
-      'InvalidInput',
-    );
-  }
-  const problems: string[] = [];
-  const hourField = (name: 'from' | 'to') => {
-    try {
-      return parsePastHour(input[name], nowMs, name);
-    } catch (err) {
-      if (err instanceof HourFormatError) problems.push(err.message);
-      else throw err;
-      return undefined;
-    }
-  };
-  const from = hourField('from');
-  const to = hourField('to');
-  let total = 0;
-  if (from && to) {
-    total = hourCount(from, to);
-    if (hourStartMs(to) < hourStartMs(from)) problems.push(`to ${input.to} is before from ${input.from}; the range is inclusive, from <= to`);
-    else if (total > HARD_MAX_BACKFILL_HOURS) problems.push(`range of ${total} hours is over the hard limit of ${HARD_MAX_BACKFILL_HOURS}; split it`);
-    else if (total > MAX_BACKFILL_HOURS && input.allowLargeRange !== true) {
-      problems.push(`range of ${total} hours is over ${MAX_BACKFILL_HOURS} (92 days); set "allowLargeRange": true if you mean it`);
-    }
-  }
-  const concurrency = input.concurrency ?? DEFAULT_CONCURRENCY;
-  try {
-    assertConcurrency(concurrency, 'concurrency');
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  const mode = input.mode ?? 'missing';
-  if (!isBackfillMode(mode)) problems.push(`mode must be one of ${BACKFILL_MODES.join(', ')}; got ${JSON.stringify(input.mode)}`);
-  if (input.dryRun !== undefined && typeof input.dryRun !== 'boolean') problems.push(`dryRun must be true or false; got ${JSON.stringify(input.dryRun)}`);
-  const table = input.table ?? DEFAULT_CURATED_TABLE;
-  if (typeof table !== 'string' || !SQL_IDENTIFIER.test(table)) problems.push(`table must match [a-z_][a-z0-9_]*; got ${JSON.stringify(input.table)}`);
-  const rawWait = input.rawWait ?? BACKFILL_RAW_WAIT;
-  if (
-    typeof rawWait !== 'object' ||
-    !Number.isInteger(rawWait.timeoutSeconds) ||
-    rawWait.timeoutSeconds < 0 ||
-    !Number.isInteger(rawWait.recheckSeconds) ||
-    rawWait.recheckSeconds < 1
-  ) {
-    problems.push(`rawWait must be {"timeoutSeconds": >= 0, "recheckSeconds": >= 1} (whole seconds); got ${JSON.stringify(input.rawWait)}`);
-  }
-  const historyBudget = input.historyEventBudget ?? MAX_HISTORY_BUDGET;
-  if (!Number.isInteger(historyBudget) || historyBudget < MIN_HISTORY_BUDGET || historyBudget > MAX_HISTORY_BUDGET) {
-    problems.push(`historyEventBudget must be a whole number from ${MIN_HISTORY_BUDGET} to ${MAX_HISTORY_BUDGET}; got ${JSON.stringify(input.historyEventBudget)}`);
-  }
-  if (problems.length > 0) {
-    throw ApplicationFailure.nonRetryable(`invalid backfill input:\n  - ${problems.join('\n  - ')}`, 'InvalidInput', { problems });
-  }
-  return { from: formatHour(from!), to: formatHour(to!), total, concurrency, mode, dryRun: input.dryRun ?? false, table, rawWait, historyBudget };
-}

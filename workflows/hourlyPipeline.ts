@@ -24,7 +24,7 @@ import { engineTaskQueue, type EnginePriority } from '../core/ids';
 import { SA_HOUR, SA_KIND, SA_STATUS } from '../core/searchAttributes';
 import { NEVER_RETRY, polledQuery, quickLakeCall, quickLocalLakeCall, validationQuery } from './activityProfiles';
 import { failureType } from '../core/failureType';
-import type { HourlyPipelineInput, HourReport, PipelineMetricsSinks, RawWaitSettings } from './types';
+import type { HourlyPipelineInput, HourReport, PipelineMetricsSinks, RawWaitSettings } from '../core/contracts/hourly';
 
 const remoteLake = proxyActivities<PipelineActivities>(quickLakeCall);
 const localLake = proxyLocalActivities<PipelineActivities>(quickLocalLakeCall);

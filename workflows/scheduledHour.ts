@@ -9,7 +9,7 @@ import { ApplicationFailure, executeChild, log, workflowInfo } from '@temporalio
 import { formatHour, previousCompleteHour } from '../core/hours';
 import { hourWorkflowId } from '../core/ids';
 import { hourlyPipelineWorkflow } from './hourlyPipeline';
-import type { HourReport, ScheduledHourInput } from './types';
+import type { HourReport, ScheduledHourInput } from '../core/contracts/hourly';
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', 'DATETIME');
 

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { PipelineConfig } from '../../config/config';
 import { HOUR_FORMAT } from '../../core/hours';
-import { DEFAULT_CONCURRENCY, MAX_BACKFILL_HOURS, MAX_CONCURRENCY } from '../../core/backfillContract';
+import { DEFAULT_CONCURRENCY, MAX_BACKFILL_HOURS, MAX_CONCURRENCY } from '../../core/contracts/backfill';
 import { withTemporalClient } from '../temporalConnection';
 import { printHint, type CliIo } from '../cliIo';
 import { backfillInputFromFlags, intervalMsFrom, startAndAnnounce, watchAndReport } from './backfill';

@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Locator, Page } from 'playwright-core';
 import { formatHour, hoursBetween, parseHour } from '../../core/hours';
 import { backfillWorkflowId, hourWorkflowId, WORKFLOW_TYPES } from '../../core/ids';
-import type { BackfillProgress, BackfillResult } from '../../workflows/backfillTypes';
+import type { BackfillProgress, BackfillResult } from '../../core/contracts/backfill';
 import { curatedPartition } from '../support/lakeReads';
 import { makeRawHour, makeTestLake, type TestLake } from '../support/testLake';
 import {

@@ -5,7 +5,7 @@ import { startHour } from '../../client/hourlyStarter';
 import { parseHour } from '../../core/hours';
 import { curatedHourPrefix, parseS3Uri } from '../../core/locations';
 import type { LakeBackend } from '../../lake/ports';
-import type { HourReport } from '../../workflows/types';
+import type { HourReport } from '../../core/contracts/hourly';
 import { deferred, withDeleteHook } from '../support/backendHooks';
 import { curatedPartition, publishedRows } from '../support/lakeReads';
 import { makeWorker } from '../support/pipelineWorker';

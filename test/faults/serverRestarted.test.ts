@@ -5,7 +5,7 @@ import { startBackfill } from '../../client/backfillStarter';
 import { SEARCH_ATTRIBUTES } from '../../core/searchAttributes';
 import { startDevServer, type DevServer } from '../../devserver/devServer';
 import { freePort } from '../../devserver/freePort';
-import type { BackfillResult } from '../../workflows/backfillTypes';
+import type { BackfillResult } from '../../core/contracts/backfill';
 import { curatedPartition } from '../support/lakeReads';
 import { hourRange, makeTestLake, type TestLake } from '../support/testLake';
 import { readContinuously, seedHours, sleep } from './support/faultCase';

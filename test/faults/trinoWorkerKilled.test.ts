@@ -17,7 +17,7 @@ import { startBackfill } from '../../client/backfillStarter';
 import { PARTITION_KEYS, partitionValues, parseHour } from '../../core/hours';
 import { curatedHourPrefix, parseS3Uri } from '../../core/locations';
 import { runToEnd } from '../../lake/trino/trinoProtocol';
-import type { BackfillResult } from '../../workflows/backfillTypes';
+import type { BackfillResult } from '../../core/contracts/backfill';
 import { makeRawHourS3 } from '../support/aws/awsTestLake';
 import { testTemporal } from '../support/temporalServer';
 import { hourRange } from '../support/testLake';

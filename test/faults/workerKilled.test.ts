@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { startBackfill } from '../../client/backfillStarter';
-import type { BackfillResult } from '../../workflows/backfillTypes';
+import type { BackfillResult } from '../../core/contracts/backfill';
 import { curatedPartition } from '../support/lakeReads';
 import { testTemporal } from '../support/temporalServer';
 import { hourRange, makeTestLake, type TestLake } from '../support/testLake';

@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { startBackfill } from '../../client/backfillStarter';
 import { WORKFLOW_TYPES } from '../../core/ids';
 import { pauseSignal, progressQuery, resumeSignal, retryFailedSignal, setConcurrencyUpdate, skipUpdate } from '../../workflows/backfill';
-import type { BackfillProgress } from '../../workflows/backfillTypes';
+import type { BackfillProgress } from '../../core/contracts/backfill';
 import { curatedPartition } from '../support/lakeReads';
 import { withWorker } from '../support/pipelineWorker';
 import { testTemporal } from '../support/temporalServer';

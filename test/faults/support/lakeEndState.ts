@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { parseHour } from '../../../core/hours';
 import { curatedHourPrefix, parseS3Uri } from '../../../core/locations';
 import { queryLakeTables } from '../../../lake/local/lakeTables';
-import type { BackfillResult } from '../../../workflows/backfillTypes';
+import type { BackfillResult } from '../../../core/contracts/backfill';
 import { curatedPartition, publishedRows } from '../../support/lakeReads';
 import type { TestLake } from '../../support/testLake';
 

@@ -23,7 +23,7 @@ import { PARTITION_KEYS, partitionValues, parseHour } from '../../../core/hours'
 import { classifiedLinesViewName, rejectedLinesViewName, stagingTableName } from '../../../lake/aws/glueTables';
 import { runToEnd } from '../../../lake/trino/trinoProtocol';
 import { createPipelineWorker } from '../../../workers/createPipelineWorker';
-import type { HourReport } from '../../../workflows/types';
+import type { HourReport } from '../../../core/contracts/hourly';
 import type { SeenQuery } from '../../support/aws/athenaStandIn';
 import { makeAwsTestLakeOnTrino, makeRawHourS3, type AwsTestLakeOnTrino } from '../../support/aws/awsTestLake';
 import { workflowBundle } from '../../support/pipelineWorker';

@@ -14,7 +14,7 @@ import { parseHour } from '../../../core/hours';
 import { backfillWorkflowId, WORKFLOW_TYPES } from '../../../core/ids';
 import { resolveTemporalCli } from '../../../devserver/temporalCli';
 import { progressQuery } from '../../../workflows/backfill';
-import type { BackfillProgress } from '../../../workflows/backfillTypes';
+import type { BackfillProgress } from '../../../core/contracts/backfill';
 import { withWorker } from '../../support/pipelineWorker';
 import { runCli } from '../../support/runCli';
 import { testTemporal } from '../../support/temporalServer';

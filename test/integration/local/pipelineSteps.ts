@@ -6,7 +6,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities, type PipelineActivities } from '../../../activities';
-import type { PublishResult, RawManifest, StagingResult, ValidationResult } from '../../../activities/types';
+import type { PublishResult, RawManifest, StagingResult, ValidationResult } from '../../../core/contracts/steps';
 import type { TestLake } from '../../support/testLake';
 
 // Activities log each step at INFO and the SDK warns on every expected failure; keep errors only.

@@ -6,7 +6,7 @@ import { startBackfill } from '../../../client/backfillStarter';
 import { startHour } from '../../../client/hourlyStarter';
 import { hourStartMs, parseHour, partitionValues } from '../../../core/hours';
 import { freePort } from '../../../devserver/freePort';
-import type { HourReport } from '../../../workflows/types';
+import type { HourReport } from '../../../core/contracts/hourly';
 import { deferred, withCatalogHook } from '../../support/backendHooks';
 import { withWorker } from '../../support/pipelineWorker';
 import { RULES_FILE, startTestPrometheus, type TestPrometheus } from '../../support/prometheus';

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../../activities';
-import type { HourCounts, ValidationResult } from '../../../activities/types';
+import type { HourCounts, ValidationResult } from '../../../core/contracts/steps';
 import type { PipelineConfig } from '../../../config/config';
 import { PARTITION_KEYS, parseHour, partitionValues } from '../../../core/hours';
 import { rawHourPrefix } from '../../../core/locations';

@@ -1,6 +1,6 @@
 /** Workflow inputs and the hourly report: plain JSON shared by starters, the CLI and the UI. */
 import type { Sinks } from '@temporalio/workflow';
-import type { HourCounts, PublishResult, QueryOutcome, RawManifest } from '../activities/types';
+import type { HourCounts, PublishResult, QueryOutcome, RawManifest } from './steps';
 
 export interface RawWaitSettings {
   /** How long to keep re-checking a missing or empty raw hour before failing it. */
