@@ -55,21 +55,17 @@ step_moto() {
   echo "${out##*setup-moto: }" | sed "s|$ROOT/||g"
 }
 
-step_chromium() {
-  FIX="bash scripts/setup-chromium.sh"
-  [ "$(id -u)" -eq 0 ] || FIX="sudo bash $ROOT/scripts/setup-chromium.sh"
-  local out
-  out="$(bash "$ROOT/scripts/setup-chromium.sh")" || return 1
-  echo "${out##*setup-chromium: }"
+# A Debian package installed by scripts/setup-NAME.sh, which needs root: without it the fix names sudo.
+apt_step() {
+  local name="$1" out
+  FIX="bash scripts/setup-$name.sh"
+  [ "$(id -u)" -eq 0 ] || FIX="sudo bash $ROOT/scripts/setup-$name.sh"
+  out="$(bash "$ROOT/scripts/setup-$name.sh")" || return 1
+  echo "${out##*setup-$name: }"
 }
 
-step_prometheus() {
-  FIX="bash scripts/setup-prometheus.sh"
-  [ "$(id -u)" -eq 0 ] || FIX="sudo bash $ROOT/scripts/setup-prometheus.sh"
-  local out
-  out="$(bash "$ROOT/scripts/setup-prometheus.sh")" || return 1
-  echo "${out##*setup-prometheus: }"
-}
+step_chromium() { apt_step chromium; }
+step_prometheus() { apt_step prometheus; }
 
 step_trino-parser() {
   FIX="bash tools/trino-parser/run.sh --compile-only"
