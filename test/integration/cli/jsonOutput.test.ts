@@ -4,15 +4,14 @@
  * nothing else; the hints a person reads (the equivalent `temporal` command, links) go to stderr.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { ScheduleNotFoundError } from '@temporalio/client';
 import { parseHour } from '../../../core/hours';
 import { rawHourPrefix } from '../../../core/locations';
 import { backfillWorkflowId, hourlyScheduleId } from '../../../core/ids';
 import { withWorker } from '../../support/pipelineWorker';
 import { runCli, type CliResult } from '../../support/runCli';
+import { makeCliLake, type CliLake } from '../../support/cliLake';
 import { testTemporal } from '../../support/temporalServer';
-import { hourRange, makeRawHour, makeTestLake, type TestLake } from '../../support/testLake';
+import { hourRange, makeRawHour, type TestLake } from '../../support/testLake';
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -30,30 +29,13 @@ describe('clickstream --json: stdout carries only the JSON document (real CLI, r
   let lake: TestLake;
   let table: string;
   let env: Record<string, string>;
+  let cliLake: CliLake;
   const cli = (...args: string[]) => runCli(args, env);
   beforeEach(async () => {
-    const { server } = await testTemporal();
-    // A table of its own: its own schedule id and workflow ids. The schedule fires half an hour
-    // away, so no regular fire lands during the test.
-    table = `t_json_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-    const settings = {
-      CLICKSTREAM_CURATED_TABLE: table,
-      CLICKSTREAM_RAW_WAIT_SECONDS: '0',
-      CLICKSTREAM_SCHEDULE_MINUTE: String((new Date().getUTCMinutes() + 30) % 60),
-    };
-    lake = await makeTestLake(settings);
-    env = { ...settings, TEMPORAL_ADDRESS: server.address, CLICKSTREAM_LAKE_DIR: lake.config.lake.dir, CLICKSTREAM_TASK_QUEUE: lake.config.temporal.taskQueue };
+    cliLake = await makeCliLake('t_json');
+    ({ lake, table, env } = cliLake);
   });
-  afterEach(async () => {
-    const { client } = await testTemporal();
-    await client.schedule
-      .getHandle(hourlyScheduleId(table))
-      .delete()
-      .catch((err) => {
-        if (!(err instanceof ScheduleNotFoundError)) throw err;
-      });
-    await lake.cleanup();
-  });
+  afterEach(() => cliLake.cleanup());
 
   it('generate, run-hour (waiting and not), query, partitions, doctor', async () => {
     const gen = jsonDoc(await cli('generate', '--from', '2024-05-01T00', '--to', '2024-05-01T01', '--events-per-hour', '30', '--malformed-rate', '0.1', '--json'), 'generate');

@@ -1,7 +1,5 @@
 /** `clickstream schedule ...` as real processes against the shared dev server, with a real worker. */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { ScheduleNotFoundError } from '@temporalio/client';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { formatHour, parseHour, previousCompleteHour } from '../../../core/hours';
 import { hourlyScheduleId, hourWorkflowId } from '../../../core/ids';
@@ -10,8 +8,9 @@ import type { ScheduleView } from '../../../cli/commands/schedule';
 import { curatedPartition } from '../../support/lakeReads';
 import { withWorker } from '../../support/pipelineWorker';
 import { runCli } from '../../support/runCli';
+import { makeCliLake, type CliLake } from '../../support/cliLake';
 import { testTemporal } from '../../support/temporalServer';
-import { makeRawHour, makeTestLake, type TestLake } from '../../support/testLake';
+import { makeRawHour, type TestLake } from '../../support/testLake';
 import { waitFor } from '../../support/waitFor';
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', 'DATETIME');
@@ -22,26 +21,14 @@ describe('clickstream schedule (real CLI process, real dev server)', () => {
   let table: string;
   let env: Record<string, string>;
   let minute: number;
+  let cliLake: CliLake;
+  // A table of its own keys a schedule id of its own; the fire minute is half an hour away, so no
+  // regular fire lands during the test (trigger and catch-up are what the tests exercise).
   beforeEach(async () => {
-    const { server } = await testTemporal();
-    // A table of its own keys a schedule id of its own; the fire minute is half an hour away, so no
-    // regular fire lands during the test (trigger and catch-up are what the tests exercise).
-    table = `t_cli_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-    minute = (new Date().getUTCMinutes() + 30) % 60;
-    const settings = { CLICKSTREAM_CURATED_TABLE: table, CLICKSTREAM_RAW_WAIT_SECONDS: '0', CLICKSTREAM_SCHEDULE_MINUTE: String(minute) };
-    lake = await makeTestLake(settings);
-    env = { ...settings, TEMPORAL_ADDRESS: server.address, CLICKSTREAM_LAKE_DIR: lake.config.lake.dir, CLICKSTREAM_TASK_QUEUE: lake.config.temporal.taskQueue };
+    cliLake = await makeCliLake('t_cli');
+    ({ lake, table, env, minute } = cliLake);
   });
-  afterEach(async () => {
-    const { client } = await testTemporal();
-    await client.schedule
-      .getHandle(hourlyScheduleId(table))
-      .delete()
-      .catch((err) => {
-        if (!(err instanceof ScheduleNotFoundError)) throw err;
-      });
-    await lake.cleanup();
-  });
+  afterEach(() => cliLake.cleanup());
 
   it('create (idempotent), describe, pause, trigger processes the hour before the nominal time, unpause, delete', async () => {
     const { client } = await testTemporal();
