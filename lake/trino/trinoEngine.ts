@@ -11,9 +11,13 @@
  *   step needs, which runEngineQuery heartbeats with the query id. A retried attempt on another
  *   worker resumes from it (re-fetching a URI is allowed by the protocol), so a killed worker's
  *   query is taken over, not resubmitted.
- * What cannot be taken over is reported lost (QueryNotFound), and the activity resubmits under a
- * new epoch's token: a query whose rows were already fetched by the dead worker (validation), or
- * one whose worker died before its first heartbeat (it is killed first, so it never runs twice).
+ * What cannot be taken over is judged by its record in system.runtime.queries: a finished write
+ * is done; anything else is reported lost (QueryNotFound), and the activity resubmits under a new
+ * epoch's token: a query whose rows the dead worker already fetched (validation), one whose worker
+ * died before its first heartbeat, or one whose heartbeated URI is already spent (heartbeats are
+ * throttled, so they lag). A running one is killed and its final state awaited first, so it never
+ * completes beside its resubmission; and a new token's CTAS first clears what an earlier epoch of
+ * the run left at its staging location (prepareCtas), so it replaces, never appends.
  */
 import { PipelineError } from '../../core/errors';
 import { parseS3Uri } from '../../core/locations';
