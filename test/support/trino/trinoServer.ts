@@ -10,6 +10,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../../../devserver/freePort';
+import { runToEnd } from '../../../lake/trino/trinoProtocol';
 
 export const TRINO_VERSION = '476';
 
@@ -91,9 +92,11 @@ export class TrinoServer {
       if (child.exitCode !== null) throw new Error(`trino exited with ${child.exitCode} before it was ready:\n${server.tail()}`);
       try {
         const res = await fetch(`${url}/v1/info`);
-        if (res.ok && (await res.json() as { starting?: boolean }).starting === false) return server;
+        // Started is not yet schedulable: until the coordinator has announced itself as a worker
+        // node, queries that read tables fail with NO_NODES_AVAILABLE (bench B10 hit it in CI).
+        if (res.ok && (await res.json() as { starting?: boolean }).starting === false && (await activeNodes(url)) > 0) return server;
       } catch {
-        // not listening yet
+        // not listening yet, or not answering queries yet
       }
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -183,4 +186,10 @@ async function writeEtc(
       'hive.non-managed-table-creates-enabled': true,
     }),
   );
+}
+
+/** Nodes the coordinator's scheduler can place work on (system.runtime.nodes is its own view). */
+async function activeNodes(url: string): Promise<number> {
+  const { rows } = await runToEnd({ server: url, user: 'readiness', catalog: 'system', schema: 'runtime' }, "SELECT count(*) FROM system.runtime.nodes WHERE state = 'active'");
+  return Number(rows[0]?.[0] ?? 0);
 }
