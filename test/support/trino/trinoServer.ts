@@ -10,7 +10,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../../../devserver/freePort';
-import { runToEnd } from '../../../lake/trino/trinoProtocol';
+import { runToEnd, TrinoQueryError } from '../../../lake/trino/trinoProtocol';
 
 export const TRINO_VERSION = '476';
 
@@ -88,20 +88,22 @@ export class TrinoServer {
 
     const timeoutMs = opts.timeoutMs ?? 180_000;
     const deadline = Date.now() + timeoutMs;
+    let lastProblem = '';
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`trino exited with ${child.exitCode} before it was ready:\n${server.tail()}`);
       try {
         const res = await fetch(`${url}/v1/info`);
-        // Started is not yet schedulable: until the coordinator has announced itself as a worker
-        // node, queries that read tables fail with NO_NODES_AVAILABLE (bench B10 hit it in CI).
-        if (res.ok && (await res.json() as { starting?: boolean }).starting === false && (await activeNodes(url)) > 0) return server;
-      } catch {
-        // not listening yet, or not answering queries yet
+        // Started is not yet schedulable: until the coordinator's node is listed for the Hive catalog,
+        // queries that read or write its tables fail with NO_NODES_AVAILABLE (fresh-clone CI hit it
+        // in bench B10 and in the first aws test). So ready means a Hive write and read went through.
+        if (res.ok && (await res.json() as { starting?: boolean }).starting === false && (await hiveRoundTrip(url, catalog, opts.motoUrl, port))) return server;
+      } catch (err) {
+        lastProblem = (err as Error).message; // not listening yet, or not answering queries yet
       }
       await new Promise((r) => setTimeout(r, 500));
     }
     await server.stop();
-    throw new Error(`trino did not finish starting on ${url} within ${timeoutMs} ms:\n${server.tail()}`);
+    throw new Error(`trino did not finish starting on ${url} within ${timeoutMs} ms (last: ${lastProblem || 'no answer'}):\n${server.tail()}`);
   }
 
   /** The last lines the server printed (its log goes to stdout with `launcher run`). */
@@ -188,8 +190,25 @@ async function writeEtc(
   );
 }
 
-/** Nodes the coordinator's scheduler can place work on (system.runtime.nodes is its own view). */
-async function activeNodes(url: string): Promise<number> {
-  const { rows } = await runToEnd({ server: url, user: 'readiness', catalog: 'system', schema: 'runtime' }, "SELECT count(*) FROM system.runtime.nodes WHERE state = 'active'");
-  return Number(rows[0]?.[0] ?? 0);
+/**
+ * One CTAS into the Hive catalog and a scan of it, in a bucket and schema of their own (removed
+ * again): true once both run, false while the scheduler has no node for the catalog yet.
+ */
+async function hiveRoundTrip(url: string, catalog: string, motoUrl: string, port: number): Promise<boolean> {
+  const name = `trino_readiness_${port}`;
+  const bucket = name.replace(/_/g, '-');
+  const run = (sql: string) => runToEnd({ server: url, user: 'readiness', catalog, schema: 'default' }, sql);
+  try {
+    await fetch(`${motoUrl}/${bucket}`, { method: 'PUT' });
+    await run(`CREATE SCHEMA IF NOT EXISTS ${catalog}.${name} WITH (location = 's3://${bucket}/')`);
+    await run(`DROP TABLE IF EXISTS ${catalog}.${name}.probe`);
+    await run(`CREATE TABLE ${catalog}.${name}.probe AS SELECT 1 AS x`);
+    const { rows } = await run(`SELECT count(*) FROM ${catalog}.${name}.probe`);
+    await run(`DROP TABLE ${catalog}.${name}.probe`);
+    await run(`DROP SCHEMA ${catalog}.${name}`);
+    return Number(rows[0]?.[0]) === 1;
+  } catch (err) {
+    if (err instanceof TrinoQueryError && err.error.errorName === 'NO_NODES_AVAILABLE') return false;
+    throw err;
+  }
 }
