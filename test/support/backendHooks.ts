@@ -3,6 +3,7 @@
  * first. Used to stop a run at an exact point (between curate and publish) or to swap in a
  * deliberately wrong curation statement; Temporal itself is never mocked.
  */
+import { parseHour, partitionValues } from '../../core/hours';
 import type { Catalog, LakeBackend, PartitionDef, StatementBuilder } from '../../lake/ports';
 
 export function withCatalogHook(
@@ -21,6 +22,24 @@ export function withCatalogHook(
     ...(base.catalog.dropTable ? { dropTable: (db: string, t: string) => base.catalog.dropTable!(db, t) } : {}),
   };
   return { ...base, catalog, close: () => base.close() };
+}
+
+/**
+ * Holds one hour's publish of `table` just before its partition write, so a test can look at the
+ * world while that hour is running: `reached` resolves when the hour gets there, `release()` lets
+ * it go on.
+ */
+export function holdPublish(base: LakeBackend, table: string, hour: string): { backend: LakeBackend; reached: Promise<void>; release(): void } {
+  const gate = deferred();
+  const reached = deferred();
+  const held = Object.values(partitionValues(parseHour(hour))).join();
+  const backend = withCatalogHook(base, async (t, p) => {
+    if (t === table && p.values.join() === held) {
+      reached.resolve();
+      await gate.promise;
+    }
+  });
+  return { backend, reached: reached.promise, release: () => gate.resolve() };
 }
 
 /** The real store, with `beforeDelete` run first whenever publish deletes superseded output. */

@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startHour } from '../../../client/hourlyStarter';
-import { parseHour, partitionValues } from '../../../core/hours';
+import { parseHour } from '../../../core/hours';
 import { rawHourPrefix } from '../../../core/locations';
 import type { PartitionsReport } from '../../../cli/commands/partitions';
-import { deferred, withCatalogHook } from '../../support/backendHooks';
+import { holdPublish } from '../../support/backendHooks';
 import { withWorker } from '../../support/pipelineWorker';
 import { runCli } from '../../support/runCli';
 import { testTemporal } from '../../support/temporalServer';
@@ -28,15 +28,7 @@ describe('clickstream partitions (real CLI process, real dev server)', () => {
     const withRaw = ['2024-06-01T20', '2024-06-01T21', '2024-06-01T22', '2024-06-01T23', '2024-06-02T00', '2024-06-02T03'];
     for (const [i, hour] of withRaw.entries()) await makeRawHour(lake, { hour, rows: 4, seed: i + 1, files: 1 });
     const running = '2024-06-02T03';
-    const gate = deferred();
-    const reached = deferred();
-    const runningValues = Object.values(partitionValues(parseHour(running))).join();
-    const backend = withCatalogHook(lake.backend, async (t, p) => {
-      if (t === lake.config.tables.curated && p.values.join() === runningValues) {
-        reached.resolve();
-        await gate.promise;
-      }
-    });
+    const { backend, reached, release } = holdPublish(lake.backend, lake.config.tables.curated, running);
 
     await withWorker(
       lake,
@@ -49,7 +41,7 @@ describe('clickstream partitions (real CLI process, real dev server)', () => {
           // 22 gets a late file after publishing; 03 is running (held before its publish) while we look.
           await lake.backend.store.put(lake.config.lake.bucket, `${rawHourPrefix(lake.config.lake, parseHour('2024-06-01T22'))}late.jsonl`, '{"event_id":"late","user_id":"u","event_time":"2024-06-01T22:59:00Z"}\n');
           const held = await startHour(client, lake.config, running);
-          await reached.promise;
+          await reached;
 
           const r = await runCli(['partitions', '--from', '2024-06-01T20', '--to', '2024-06-02T03'], env);
           assert.equal(r.code, 0, r.stderr);
@@ -81,10 +73,10 @@ describe('clickstream partitions (real CLI process, real dev server)', () => {
             ],
           );
           assert.equal(report.hours[0]!.curatedRows, 4);
-          gate.resolve();
+          release();
           await held.result();
         } finally {
-          gate.resolve();
+          release();
         }
       },
       backend,

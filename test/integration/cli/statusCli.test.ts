@@ -4,8 +4,8 @@ import { startBackfill } from '../../../client/backfillStarter';
 import { deleteHourlySchedule, ensureHourlySchedule, hourForNominalTime, pauseHourlySchedule } from '../../../client/hourlySchedule';
 import { startHour } from '../../../client/hourlyStarter';
 import type { PipelineStatus } from '../../../client/pipelineStatus';
-import { hourStartMs, parseHour, partitionValues } from '../../../core/hours';
-import { deferred, withCatalogHook } from '../../support/backendHooks';
+import { hourStartMs, parseHour } from '../../../core/hours';
+import { holdPublish } from '../../support/backendHooks';
 import { withWorker } from '../../support/pipelineWorker';
 import { runCli } from '../../support/runCli';
 import { testTemporal } from '../../support/temporalServer';
@@ -52,15 +52,7 @@ describe('clickstream status (real CLI process, real dev server, real worker)', 
 
     await makeRawHour(lake, { hour: '2024-07-01T05', rows: 10 });
     for (const hour of ['2024-07-02T00', '2024-07-02T01']) await makeRawHour(lake, { hour, rows: 5 });
-    const gate = deferred();
-    const reached = deferred();
-    const heldValues = Object.values(partitionValues(parseHour('2024-07-02T00'))).join();
-    const backend = withCatalogHook(lake.backend, async (t, p) => {
-      if (t === lake.config.tables.curated && p.values.join() === heldValues) {
-        reached.resolve();
-        await gate.promise;
-      }
-    });
+    const { backend, reached, release } = holdPublish(lake.backend, lake.config.tables.curated, '2024-07-02T00');
 
     await withWorker(
       lake,
@@ -72,7 +64,7 @@ describe('clickstream status (real CLI process, real dev server, real worker)', 
         await (await startHour(client, lake.config, '2024-07-01T08')).result();
         // A backfill held at its first hour's publish is running while we look.
         const backfill = await startBackfill(client, lake.config, { from: '2024-07-02T00', to: '2024-07-02T01', concurrency: 1 });
-        await reached.promise;
+        await reached;
         await ensureHourlySchedule(client, lake.config);
 
         const s = await status();
@@ -111,7 +103,7 @@ describe('clickstream status (real CLI process, real dev server, real worker)', 
         assert.equal(lines[7], 'backfills  1 running:');
         assert.match(lines[8]!, new RegExp(`^ {2}${backfill.workflowId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 0/2 done \\(0 ok, 0 failed, 0 skipped\\), 1 running, 1 pending; ETA \\?, concurrency 1$`));
 
-        gate.resolve();
+        release();
         await backfill.result();
         const after = await waitFor(status, (x) => x.runningBackfills.length === 0, 'the backfill to be listed as done');
         assert.equal(after.newestPublished!.hour, '2024-07-02T01');
