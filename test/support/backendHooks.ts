@@ -27,14 +27,21 @@ export function withCatalogHook(
 /**
  * Holds one hour's publish of `table` just before its partition write, so a test can look at the
  * world while that hour is running: `reached` resolves when the hour gets there, `release()` lets
- * it go on.
+ * it go on. `once`: only the first publish of the hour is held; later ones pass at once.
  */
-export function holdPublish(base: LakeBackend, table: string, hour: string): { backend: LakeBackend; reached: Promise<void>; release(): void } {
+export function holdPublish(
+  base: LakeBackend,
+  table: string,
+  hour: string,
+  opts: { once?: boolean } = {},
+): { backend: LakeBackend; reached: Promise<void>; release(): void } {
   const gate = deferred();
   const reached = deferred();
   const held = Object.values(partitionValues(parseHour(hour))).join();
+  let holds = 0;
   const backend = withCatalogHook(base, async (t, p) => {
-    if (t === table && p.values.join() === held) {
+    if (t === table && p.values.join() === held && !(opts.once && holds > 0)) {
+      holds++;
       reached.resolve();
       await gate.promise;
     }

@@ -4,12 +4,12 @@ import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type Schedul
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { startBackfill } from '../../client/backfillStarter';
 import { ensureHourlySchedule, hourForNominalTime, nominalTimeFor } from '../../client/hourlySchedule';
-import { parseHour, partitionValues } from '../../core/hours';
+import { parseHour } from '../../core/hours';
 import { hourlyScheduleId, hourWorkflowId } from '../../core/ids';
 import { progressQuery } from '../../workflows/backfill';
 import type { ScheduledHourResult } from '../../workflows/scheduledHour';
 import { curatedPartition } from '../support/lakeReads';
-import { deferred, withCatalogHook } from '../support/backendHooks';
+import { deferred, holdPublish } from '../support/backendHooks';
 import { withWorker } from '../support/pipelineWorker';
 import { testTemporal } from '../support/temporalServer';
 import { makeRawHour, makeTestLake, type TestLake } from '../support/testLake';
@@ -105,24 +105,14 @@ describe('hourly schedule (real dev server, real scheduled runs)', () => {
     await makeRawHour(lake, { hour: held, rows: 6, seed: 1, files: 1 });
     await makeRawHour(lake, { hour: other, rows: 6, seed: 2, files: 1 });
     // The scheduled run of `held` stops just before publishing until the test lets it go.
-    const gate = deferred();
-    const reachedPublish = deferred();
-    const heldValues = Object.values(partitionValues(parseHour(held)));
-    let gated = false;
-    const backend = withCatalogHook(lake.backend, async (t, p) => {
-      if (t === table && !gated && p.values.join() === heldValues.join()) {
-        gated = true;
-        reachedPublish.resolve();
-        await gate.promise;
-      }
-    });
+    const { backend, reached: reachedPublish, release } = holdPublish(lake.backend, table, held, { once: true });
     const handle = await pausedSchedule(client);
     await withWorker(
       lake,
       async () => {
         const nominal = nominalTimeFor(parseHour(held), 10);
         await handle.backfill([{ start: new Date(nominal.getTime() - 1000), end: new Date(nominal.getTime() + 1000), overlap: ScheduleOverlapPolicy.ALLOW_ALL }]);
-        await reachedPublish.promise;
+        await reachedPublish;
 
         const backfill = await startBackfill(client, lake.config, { from: held, to: other, concurrency: 2, mode: 'all' });
         // The other hour runs at once; the held one is refused its id and waits (deferred, still pending).
@@ -130,7 +120,7 @@ describe('hourly schedule (real dev server, real scheduled runs)', () => {
         assert.equal(p.pending, 1);
         assert.equal((await runsOf(client, hourWorkflowId(table, parseHour(held)))).length, 1, 'only the scheduled run has used the id so far');
 
-        gate.resolve();
+        release();
         const result = await backfill.result();
         assert.equal(result.succeeded, 2);
         assert.equal(result.failed, 0);
@@ -149,29 +139,19 @@ describe('hourly schedule (real dev server, real scheduled runs)', () => {
     const { client } = await testTemporal();
     const hour = '2024-04-03T09';
     await makeRawHour(lake, { hour, rows: 6, seed: 3, files: 1 });
-    const gate = deferred();
-    const reachedPublish = deferred();
-    const values = Object.values(partitionValues(parseHour(hour))).join();
-    let gated = false;
-    const backend = withCatalogHook(lake.backend, async (t, p) => {
-      if (t === table && !gated && p.values.join() === values) {
-        gated = true;
-        reachedPublish.resolve();
-        await gate.promise;
-      }
-    });
+    const { backend, reached: reachedPublish, release } = holdPublish(lake.backend, table, hour, { once: true });
     const handle = await pausedSchedule(client);
     await withWorker(
       lake,
       async () => {
         const backfill = await startBackfill(client, lake.config, { from: hour, to: hour, mode: 'all' });
-        await reachedPublish.promise;
+        await reachedPublish;
         const nominal = nominalTimeFor(parseHour(hour), 10);
         await handle.backfill([{ start: new Date(nominal.getTime() - 1000), end: new Date(nominal.getTime() + 1000), overlap: ScheduleOverlapPolicy.ALLOW_ALL }]);
         const d = await waitFor(() => handle.describe(), (x) => x.info.recentActions.length === 1, 'the scheduled action');
         const scheduled: ScheduledHourResult = await client.workflow.getHandle(d.info.recentActions[0]!.action.workflow.workflowId).result();
         assert.deepEqual(scheduled, { hour, status: 'already-running', workflowId: hourWorkflowId(table, parseHour(hour)) });
-        gate.resolve();
+        release();
         assert.equal((await backfill.result()).succeeded, 1);
       },
       backend,

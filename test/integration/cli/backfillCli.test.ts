@@ -1,10 +1,10 @@
 /** `clickstream backfill ...` and `clickstream reconcile` as real processes against the shared dev server. */
 import assert from 'node:assert/strict';
-import { parseHour, partitionValues } from '../../../core/hours';
+import { parseHour } from '../../../core/hours';
 import { backfillWorkflowId } from '../../../core/ids';
 import { rawHourPrefix } from '../../../core/locations';
 import { progressQuery } from '../../../workflows/backfill';
-import { deferred, withCatalogHook } from '../../support/backendHooks';
+import { holdPublish } from '../../support/backendHooks';
 import { curatedPartition } from '../../support/lakeReads';
 import { withWorker } from '../../support/pipelineWorker';
 import { runCli } from '../../support/runCli';
@@ -105,11 +105,7 @@ describe('clickstream backfill (real CLI process, real dev server)', () => {
       assert.match(cancel.stdout, /^equivalent: temporal workflow cancel --workflow-id \S+ --address /m);
 
       // The last hour's publish waits for the test, so the backfill cannot finish before retry-failed arrives.
-      const gate = deferred();
-      const heldValues = Object.values(partitionValues(parseHour(held))).join();
-      const backend = withCatalogHook(lake.backend, async (t, p) => {
-        if (t === lake.config.tables.curated && p.values.join() === heldValues) await gate.promise;
-      });
+      const { backend, release } = holdPublish(lake.backend, lake.config.tables.curated, held);
       await withWorker(
         lake,
         async () => {
@@ -145,14 +141,14 @@ describe('clickstream backfill (real CLI process, real dev server)', () => {
             const retry = await runCli(['backfill', 'retry-failed', ...named], env);
             assert.equal(retry.code, 0, retry.stderr);
             assert.match(retry.stdout, /^equivalent: temporal workflow signal --workflow-id \S+ --name retryFailed/m);
-            gate.resolve();
+            release();
 
             const watched = await runCli(['backfill', 'status', ...named, '--watch', '--interval', '1'], env);
             assert.equal(watched.code, 0, watched.stdout + watched.stderr);
             assert.match(watched.stdout, /hours: 8 total \| 8 succeeded, 0 failed/);
             assert.equal((await curatedPartition(lake, missing))?.parameters.validated, 'true');
           } finally {
-            gate.resolve();
+            release();
           }
         },
         backend,
