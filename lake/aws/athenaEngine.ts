@@ -38,10 +38,6 @@ const STATES: ReadonlySet<string> = new Set<QueryState>(['QUEUED', 'RUNNING', 'S
 const RECENT_QUERIES = 50;
 
 export class AthenaQueryEngine implements QueryEngine {
-  /** StartQueryExecution calls made, for tests ("one start per attempt"). */
-  startCalls = 0;
-  statusCalls = 0;
-
   constructor(
     private readonly athena: AthenaClient,
     private readonly opts: AthenaEngineOptions,
@@ -61,7 +57,6 @@ export class AthenaQueryEngine implements QueryEngine {
       );
     }
     if (isCtasRequest(request)) await this.prepareCtas(request.ctas);
-    this.startCalls++;
     const res = await awsCall({ service: 'Athena', operation: 'StartQueryExecution', resource: this.opts.workGroup, setting: 'CLICKSTREAM_AWS_ATHENA_WORKGROUP' }, () =>
       this.athena.send(
         new StartQueryExecutionCommand({
@@ -79,7 +74,6 @@ export class AthenaQueryEngine implements QueryEngine {
   }
 
   async status(queryId: string): Promise<QueryStatus> {
-    this.statusCalls++;
     const q = await this.describe(queryId);
     const state = q.Status?.State ?? 'QUEUED';
     if (!STATES.has(state)) throw new PipelineError('TransientBackend', `Athena reported unknown state '${state}' for query ${queryId}`);

@@ -48,8 +48,6 @@ export class DuckDbQueryEngine implements QueryEngine {
   private readonly idsByToken = new Map<string, string>();
   /** In-process DuckDB: a worker crash takes its queries with it. */
   readonly queriesOutliveWorker = false;
-  /** Queries actually submitted to DuckDB, for tests and fault checks ("at most one per attempt"). */
-  submittedCount = 0;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -82,7 +80,6 @@ export class DuckDbQueryEngine implements QueryEngine {
     const id = randomUUID();
     const record: QueryRecord = { id, state: 'QUEUED', submittedAt: Date.now(), bytesScanned: 0, cancelRequested: false };
     this.remember(request.idempotencyToken, record);
-    this.submittedCount++;
     // Deliberately not awaited: start() returns the id at once, like StartQueryExecution.
     void (request.readsPages ? this.executeStreamed(record, request) : this.execute(record, request));
     return id;

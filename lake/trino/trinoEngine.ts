@@ -87,8 +87,6 @@ const ORPHAN_KILLED = 'ADMINISTRATIVELY_KILLED';
 
 export class TrinoQueryEngine implements QueryEngine {
   readonly queriesOutliveWorker = true;
-  /** Statements submitted to Trino (not reattachments), for the benchmarks' and tests' accounting. */
-  submissions = 0;
   private readonly queries = new Map<string, DrivenQuery>();
 
   constructor(private readonly opts: TrinoEngineOptions) {}
@@ -114,7 +112,6 @@ export class TrinoQueryEngine implements QueryEngine {
 
     const sql = values.length === 0 ? request.sql : `EXECUTE IMMEDIATE ${athenaLiteral(request.sql)} USING ${values.map(athenaLiteral).join(', ')}`;
     const first = await this.guard('submit a statement', () => submitStatement(this.session(source, request.sessionProperties), sql));
-    this.submissions++;
     const q: DrivenQuery = { kind, nextUri: first.nextUri, columns: [], rows: [], rowsFetched: false, last: first };
     this.queries.set(first.id, q);
     // Trino dispatches a query only when its first nextUri is fetched: do it now, so the query

@@ -199,7 +199,7 @@ describe('aws backend: the real activities hour by hour, the Athena SQL executed
       deletedObjects: 0,
     });
     assert.deepEqual(await lake.backend.catalog.getPartition(database, curated, VALUES), swapped, 'the retry wrote nothing: lineage kept');
-    assert.equal(lake.backend.engine.startCalls, 2 + 3, 'bootstrap views, then one StartQueryExecution per query step');
+    assert.equal(lake.backend.engine.counts.starts, 2 + 3, 'bootstrap views, then one StartQueryExecution per query step');
   });
 
   it("a failed attempt's leftovers are cleared before the CTAS (Trino refuses a non-empty external_location); a retried start reattaches by token and keeps the output", async () => {
@@ -258,7 +258,7 @@ describe('aws backend: the real activities hour by hour, the Athena SQL executed
     const { env, heartbeats } = environment();
     await makeRawHourS3(lake, { hour: HOUR, rows: 5 });
     const manifest = await env.run(act.verifyRawPartition, { hour: HOUR });
-    const bootstrapStatusCalls = lake.backend.engine.statusCalls;
+    const bootstrapStatusCalls = lake.backend.engine.counts.statusCalls;
     env.on('heartbeat', (d: QueryHeartbeat) => {
       if (d.polls === 3) env.cancel();
     });
@@ -269,7 +269,7 @@ describe('aws backend: the real activities hour by hour, the Athena SQL executed
     const queryId = heartbeats[0]!.queryId;
     const q = await lake.backend.clients.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId }));
     assert.equal(q.QueryExecution?.Status?.State, 'CANCELLED');
-    assert.equal(lake.backend.engine.statusCalls - bootstrapStatusCalls, 3);
+    assert.equal(lake.backend.engine.counts.statusCalls - bootstrapStatusCalls, 3);
     assert.deepEqual(lake.standIn.queries.get(queryId)!.states, ['QUEUED', 'QUEUED', 'QUEUED', 'CANCELLED']);
     // On Trino the query was really cancelled by the client.
     const trinoId = lake.standIn.queries.get(queryId)!.trino.queryId!;
@@ -299,7 +299,7 @@ describe('aws backend: the real activities hour by hour, the Athena SQL executed
         return true;
       },
     );
-    assert.equal(missingWorkGroup.backend.engine.startCalls, 1);
+    assert.equal(missingWorkGroup.backend.engine.counts.starts, 1);
     assert.equal(missingWorkGroup.standIn.queries.size, 0, 'nothing reached Trino');
   });
 
@@ -320,7 +320,7 @@ describe('aws backend: the real activities hour by hour, the Athena SQL executed
       assert.equal(q.Status?.State, 'SUCCEEDED');
       assert.equal(q.QueryExecutionContext?.Database, database);
     }
-    assert.equal(lake.backend.engine.startCalls, 2, 'one StartQueryExecution per view');
+    assert.equal(lake.backend.engine.counts.starts, 2, 'one StartQueryExecution per view');
     // Trino created them: both are views in Glue, and the rejected-lines view answers a query.
     for (const view of created.map((c) => c.view)) {
       const table = (await lake.backend.clients.glue.send(new GetTableCommand({ DatabaseName: database, Name: view }))).Table!;

@@ -178,8 +178,8 @@ describe('hourly workflow on the aws backend (dev server, real worker; S3 + Glue
     );
 
     // Totals: 2 bootstrap views + 2 runs x (curate, validate), each started once, every status call seen on the wire.
-    assert.equal(lake.backend.engine.startCalls, 6);
+    assert.equal(lake.backend.engine.counts.starts, 6);
     assert.equal(standIn.queries.size, 6);
-    assert.equal(standIn.statusCalls(), lake.backend.engine.statusCalls);
+    assert.equal(standIn.statusCalls(), lake.backend.engine.counts.statusCalls);
   });
 });

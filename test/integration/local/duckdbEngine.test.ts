@@ -4,6 +4,7 @@ import { PipelineError, isRetryable } from '../../../core/errors';
 import type { QueryRequest, QueryStatus } from '../../../lake/ports';
 import type { DuckDbQueryEngine } from '../../../lake/local/duckdbEngine';
 import { makeTestLake, type TestLake } from '../../support/testLake';
+import { countingEngine } from '../../support/countingEngine';
 
 /** Polls until the query leaves QUEUED/RUNNING (the same protocol the activities use, minus Temporal). */
 async function waitDone(engine: DuckDbQueryEngine, id: string, timeoutMs = 20_000): Promise<QueryStatus> {
@@ -88,18 +89,18 @@ describe('lake/local/duckdbEngine (real DuckDB)', () => {
 
   it('the same idempotency token returns the same query id and submits nothing new', async () => {
     const request = req('SELECT 1 AS one');
-    const before = engine.submittedCount;
-    const first = await engine.start(request);
-    const again = await engine.start({ ...request });
+    const counted = countingEngine(engine);
+    const first = await counted.start(request);
+    const again = await counted.start({ ...request });
     assert.equal(again, first);
     await waitDone(engine, first);
-    assert.equal(await engine.start({ ...request, sql: 'SELECT 2 AS two' }), first, 'token decides, not the SQL');
-    assert.equal(engine.submittedCount, before + 1);
+    assert.equal(await counted.start({ ...request, sql: 'SELECT 2 AS two' }), first, 'token decides, not the SQL');
+    assert.equal(counted.counts.submissions, 1);
     assert.deepEqual(await engine.results(first), [{ one: 1 }]);
 
-    const other = await engine.start(req('SELECT 1 AS one'));
+    const other = await counted.start(req('SELECT 1 AS one'));
     assert.notEqual(other, first);
-    assert.equal(engine.submittedCount, before + 2);
+    assert.equal(counted.counts.submissions, 2);
   });
 
   it('an unknown query id is QueryNotFound (retryable: the activity resubmits); cancel of it is a no-op', async () => {

@@ -12,6 +12,7 @@ import { s3Uri, stagingPrefix } from '../../../core/locations';
 import { stagingTableName } from '../../../lake/aws/glueTables';
 import type { QueryRequest, QueryStatus } from '../../../lake/ports';
 import { TrinoQueryEngine } from '../../../lake/trino/trinoEngine';
+import { countingEngine } from '../../support/countingEngine';
 import { runToEnd } from '../../../lake/trino/trinoProtocol';
 import { makeRawHourS3 } from '../../support/aws/awsTestLake';
 import { makeTrinoTestLake, testTrinoStack, type TrinoTestLake } from '../../support/trino/trinoStack';
@@ -39,16 +40,19 @@ describe('curation CTAS on Trino across a worker\'s death (real Trino, real sql/
   });
 
   /** A worker process as the pipeline wires it (S3 store and Glue lookups for clearing staging). */
+  /** Query ids any worker of this file started: a later worker that reattaches to one has not submitted it. */
+  const seenIds = new Set<string>();
   const worker = (onLeftovers?: (location: string, keys: string[], tableDropped: boolean) => void) => {
     const { trino } = lake.config;
     const { store, catalog } = lake.backend;
-    return new TrinoQueryEngine({
+    const engine = new TrinoQueryEngine({
       server: trino.url,
       user: trino.user,
       catalog: trino.catalog,
       schema: lake.config.tables.database,
       staging: { store, tableExists: (d, t) => catalog.tableExists(d, t), onLeftovers },
     });
+    return countingEngine(engine, seenIds);
   };
   const token = () => randomBytes(32).toString('hex');
 
@@ -110,7 +114,7 @@ describe('curation CTAS on Trino across a worker\'s death (real Trino, real sql/
     const cleared: string[][] = [];
     const second = worker((_l, keys) => cleared.push(keys));
     assert.equal(await second.start(request(t)), id);
-    assert.equal(second.submissions, 0);
+    assert.equal(second.counts.submissions, 0);
     assert.deepEqual(cleared, [], 'nothing cleared for a token that already ran');
     assert.deepEqual(await stagingRows(), [[expectedRows, expectedRows]], 'its rows are untouched');
   });

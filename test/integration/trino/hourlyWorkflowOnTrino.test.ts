@@ -90,6 +90,6 @@ describe('hourly workflow on the trino backend (dev server, real worker, moto S3
     assert.equal(lineage.validated, 'true');
     assert.equal(lineage.curate_query_id, second.queries.curate.queryId);
     // Two views + two runs x (curate, validate): each statement submitted to Trino exactly once.
-    assert.equal(lake.backend.engine.submissions, 6);
+    assert.equal(lake.backend.engine.counts.submissions, 6);
   });
 });

@@ -23,6 +23,8 @@ import { generateHour, type GeneratedHour } from '../../../generator/clickstream
 import { writeRawHour } from '../../../generator/writeRawHour';
 import type { ObjectStore } from '../../../lake/ports';
 import { testTrinoStack, type TrinoStack } from '../trino/trinoStack';
+import type { AthenaQueryEngine } from '../../../lake/aws/athenaEngine';
+import { countingEngine, type CountedEngine } from '../countingEngine';
 import { AthenaStandIn, type AthenaStandInOptions } from './athenaStandIn';
 import { MOTO_CREDENTIALS, MOTO_REGION, type MotoServer } from './motoServer';
 
@@ -31,7 +33,8 @@ export const TEST_WORKGROUP = 'clickstream-test';
 export interface AwsTestLake {
   config: PipelineConfig;
   settings: AwsSettings;
-  backend: AwsLakeBackend;
+  /** Its engine counts the Athena calls it makes (test/support/countingEngine.ts). */
+  backend: AwsLakeBackend & { engine: CountedEngine<AthenaQueryEngine> };
   close(): Promise<void>;
 }
 
@@ -79,7 +82,8 @@ export async function makeAwsTestLake(moto: MotoServer, opts: AwsTestLakeOptions
       new CreateWorkGroupCommand({ Name: settings.athena.workGroup, Configuration: { ResultConfiguration: { OutputLocation: settings.athena.outputLocation } } }),
     );
   }
-  const backend = await createAwsBackend(config, { aws: settings, clients, pageSize: opts.pageSize, onLeftovers: opts.onLeftovers });
+  const built = await createAwsBackend(config, { aws: settings, clients, pageSize: opts.pageSize, onLeftovers: opts.onLeftovers });
+  const backend = { ...built, engine: countingEngine(built.engine) };
   if (opts.createTables ?? true) await ensureTables(backend, config);
   return {
     config,

@@ -11,6 +11,8 @@ import { loadConfig, type ConfigEnvName, type PipelineConfig } from '../../../co
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../../lake/aws/awsClients';
 import { bootstrapCatalog } from '../../../lake/createBackend';
 import { createTrinoBackend, type TrinoLakeBackend } from '../../../lake/trino/createTrinoBackend';
+import type { TrinoQueryEngine } from '../../../lake/trino/trinoEngine';
+import { countingEngine, type CountedEngine } from '../countingEngine';
 import { MOTO_CREDENTIALS, MOTO_REGION, MotoServer } from '../aws/motoServer';
 import { TrinoServer } from './trinoServer';
 
@@ -61,7 +63,8 @@ export function trinoBackendEnv(stack: TrinoStack, names: { bucket: string; data
 
 export interface TrinoTestLake {
   config: PipelineConfig;
-  backend: TrinoLakeBackend;
+  /** Its engine counts the statements it submits (test/support/countingEngine.ts). */
+  backend: TrinoLakeBackend & { engine: CountedEngine<TrinoQueryEngine> };
   clients: AwsClients;
   /** The variables a worker process needs to use this same lake. */
   env: Record<string, string>;
@@ -82,7 +85,8 @@ export async function makeTrinoTestLake(
   );
   const clients = createAwsClients(config.aws, { credentials: MOTO_CREDENTIALS });
   await clients.s3.send(new CreateBucketCommand({ Bucket: config.lake.bucket }));
-  const backend = await createTrinoBackend(config, { clients });
+  const built = await createTrinoBackend(config, { clients });
+  const backend = { ...built, engine: countingEngine(built.engine) };
   if (opts.bootstrap ?? true) await bootstrapCatalog(backend, config);
   return {
     config,
