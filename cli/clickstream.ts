@@ -127,6 +127,11 @@ function buildProgram(args: string[]): Command {
     });
 
   program
+    .command('ddl')
+    .description('print the Hive DDL of the database and tables the worker creates through Glue (aws, trino), for a manual bootstrap in the Athena console')
+    .action(() => lazy<typeof import('./commands/ddl')>('./commands/ddl').ddlCommand(config(), io));
+
+  program
     .command('doctor')
     .description('check config, credentials, bucket and prefixes, catalog tables, workgroup and the Temporal connection; prints a fix for each failure (exit 1 if any check failed)')
     .option('--json', 'print { ok, checks: [{ name, ok, detail, fix }] } as JSON')

@@ -23,9 +23,14 @@ export function loadSql(dialect: SqlDialect, name: string, identifiers: Record<s
   return text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
     const value = identifiers[key];
     if (value === undefined) throw new Error(`${file}: no value for identifier placeholder {{${key}}}`);
-    if (!SQL_IDENTIFIER.test(value)) throw new Error(`identifier '${value}' for {{${key}}} does not match ${SQL_IDENTIFIER}`);
-    return value;
+    return sqlIdentifier(value, ` for {{${key}}}`);
   });
+}
+
+/** `name` unchanged if it passes the strict identifier pattern; the one check for every identifier put into SQL text. */
+export function sqlIdentifier(name: string, where = ''): string {
+  if (!SQL_IDENTIFIER.test(name)) throw new Error(`identifier '${name}'${where} does not match ${SQL_IDENTIFIER}`);
+  return name;
 }
 
 /** The setup statements of a dialect (setup_*.sql), in file-name order. */

@@ -1,6 +1,8 @@
 /**
- * The two tables' definitions, for every catalog. Athena DDL in sql/athena/ mirrors these;
- * the columns follow the data contract in the README.
+ * The two tables' definitions, for every catalog: the one place their columns and partition keys
+ * are written. Everything else that states the schema is rendered from these: Glue's TableInput
+ * and the Hive DDL (lake/aws/glueTables.ts, hiveDdl.ts) and the local query's empty curated table
+ * (lake/local/lakeTables.ts). The columns follow the data contract in the README.
  */
 import { PARTITION_KEYS } from '../core/hours';
 import { tableRoot, type LakeLayout } from '../core/locations';

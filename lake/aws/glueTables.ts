@@ -1,7 +1,7 @@
 /**
- * Glue table definitions for the Athena dialect, built from lake/tableDefinitions.ts so the
- * Glue API route (GlueCatalog.ensureTable) and the Hive DDL in sql/athena/hive_*.sql describe
- * the same tables (a unit test compares them).
+ * Glue table definitions for the Athena dialect, built from lake/tableDefinitions.ts. The SerDe
+ * settings are written here only: GlueCatalog.ensureTable sends tableInput(), and the Hive DDL
+ * for a manual bootstrap (hiveDdl.ts, `clickstream ddl`) is rendered from the same tableInput().
  *
  * Raw hours get two tables over the same objects:
  * - the raw table (OpenX JSON SerDe, malformed JSON gives NULL columns, never an error) for people;

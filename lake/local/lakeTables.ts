@@ -6,8 +6,9 @@
 import type { PipelineConfig } from '../../config/config';
 import { hourStartMs, parseHour, type Hour } from '../../core/hours';
 import { parseS3Uri } from '../../core/locations';
-import type { PartitionDef } from '../ports';
-import { loadSql } from '../sqlFiles';
+import type { PartitionDef, TableDef } from '../ports';
+import { loadSql, sqlIdentifier as identifier } from '../sqlFiles';
+import { curatedTableDef } from '../tableDefinitions';
 import type { LocalLakeBackend } from '../createBackend';
 
 export interface HourRange {
@@ -31,11 +32,29 @@ export async function queryLakeTables(
     await run(loadSql('duckdb', 'load_raw_table', ids), { raw_files: rawFiles });
     await run(loadSql('duckdb', 'load_rejected_table', ids), { raw_files: rawFiles });
     if (curatedFiles.length > 0) await run(loadSql('duckdb', 'load_curated_table', ids), { curated_files: curatedFiles });
-    else await run(loadSql('duckdb', 'load_empty_curated_table', ids));
+    else await run(emptyTableSql(curatedTableDef(config.lake, database, curated)));
     const results: Record<string, unknown>[][] = [];
     for (const q of queries) results.push(await run(q));
     return results;
   });
+}
+
+/** DuckDB's name for each column type of lake/tableDefinitions.ts. */
+const DUCKDB_TYPES: Record<string, string> = { string: 'VARCHAR', timestamp: 'TIMESTAMP' };
+
+/**
+ * A table with no rows and the columns readers see once something is published: the definition's
+ * columns, then the partition keys as strings (load_curated_table.sql reads them from the Hive
+ * path without casting). Rendered from the one definition, not kept as a sql/ file, which would
+ * write the schema a second time; every name still passes the strict identifier pattern.
+ */
+function emptyTableSql(def: TableDef): string {
+  const columns = [...def.columns, ...def.partitionKeys.map((name) => ({ name, type: 'string' }))].map(({ name, type }) => {
+    const duckdbType = DUCKDB_TYPES[type];
+    if (!duckdbType) throw new Error(`column ${name} of ${def.name}: no DuckDB type for '${type}'`);
+    return `${identifier(name)} ${duckdbType}`;
+  });
+  return `CREATE OR REPLACE TEMP TABLE ${identifier(def.name)} (${columns.join(', ')})`;
 }
 
 async function partitionsInRange(backend: LocalLakeBackend, database: string, table: string, range: HourRange): Promise<PartitionDef[]> {

@@ -101,7 +101,6 @@ describe('lake/sqlFiles', () => {
       'load_raw_table.sql': ['raw_files'],
       'load_rejected_table.sql': ['raw_files'],
       'load_curated_table.sql': ['curated_files'],
-      'load_empty_curated_table.sql': [],
       'setup_01_raw_lines.sql': [],
       'setup_02_classified_lines.sql': [],
       'setup_03_curated_events.sql': [],
