@@ -8,6 +8,7 @@ const MODULES: Record<string, () => Promise<{ benchmark: Benchmark }>> = {
   B4: () => import('./b4-curation'),
   B5: () => import('./b5-validation'),
   B6: () => import('./b6-aws-calls'),
+  B7: () => import('./b7-peers'),
   B8: () => import('./b8-cli-startup'),
   B9: () => import('./b9-first-start'),
   B10: () => import('./b10-trino-vs-duckdb'),

@@ -11,6 +11,8 @@
 #   prometheus    Debian's prometheus package (server + promtool) via apt (root) scripts/setup-prometheus.sh
 #   trino-parser  io.trino:trino-parser (Maven -> ~/.m2), compiled -> ~/.cache/clickstream-lake/
 #   trino         Trino server from Maven Central -> ~/.cache/clickstream-lake/  scripts/setup-trino.sh
+#   dagster       Dagster + duckdb for bench B7's peer, pinned with hashes (requirements/bench-dagster.txt)
+#                 -> .venv/; only when named (npm run bench names it), never in the default set
 #
 # Usage: bash scripts/provision-test-stack.sh [step ...]     (no steps: all of them, in this order)
 set -euo pipefail
@@ -18,6 +20,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 ALL_STEPS=(temporal moto chromium prometheus trino-parser trino)
+# Steps run only when named: not needed by the tests.
+EXTRA_STEPS=(dagster)
 STEPS=("$@")
 [ ${#STEPS[@]} -gt 0 ] || STEPS=("${ALL_STEPS[@]}")
 
@@ -64,6 +68,43 @@ apt_step() {
   echo "${out##*setup-$name: }"
 }
 
+# Every name==version of the requirements file already installed? Prints the ones that are not.
+missing_pins() {
+  "$ROOT/.venv/bin/python" - "$1" <<'PY' 2>/dev/null || echo "(the check itself failed)"
+import re, sys
+from importlib.metadata import PackageNotFoundError, version
+for name, pinned in re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", open(sys.argv[1]).read(), re.M):
+    try:
+        found = version(name)
+    except PackageNotFoundError:
+        found = None
+    if found != pinned:
+        print(f"{name}=={pinned} (found {found})")
+PY
+}
+
+# Installed into the project's .venv beside moto: the lock pins the versions moto already has for
+# the packages they share, --no-deps installs exactly the lock, and pip check proves moto intact.
+step_dagster() {
+  local req="requirements/bench-dagster.txt" pip_cmd
+  pip_cmd=".venv/bin/python -m pip install --require-hashes --no-deps --only-binary=:all: -r $req"
+  FIX="$pip_cmd"
+  need python3 "python3 python3-venv" || return 1
+  [ -x .venv/bin/python ] || python3 -m venv .venv || return 1
+  local pins what
+  pins="$(grep -cE '^[A-Za-z0-9_.-]+==' "$req")"
+  what="$(grep -oE '^(dagster|duckdb)==[^ ]+' "$req" | tr '\n' ' ')($pins pinned packages)"
+  if [ -z "$(missing_pins "$req")" ]; then
+    echo "$what already in .venv"
+    return 0
+  fi
+  # shellcheck disable=SC2086 # the command is one string so that FIX names it exactly
+  $pip_cmd --quiet --disable-pip-version-check || return 1
+  .venv/bin/python -m pip check --disable-pip-version-check || return 1
+  [ -z "$(missing_pins "$req")" ] || { missing_pins "$req" >&2; return 1; }
+  echo "$what installed into .venv"
+}
+
 step_chromium() { apt_step chromium; }
 step_prometheus() { apt_step prometheus; }
 
@@ -87,7 +128,7 @@ step_trino() {
 
 for step in "${STEPS[@]}"; do
   if ! declare -F "step_$step" >/dev/null; then
-    echo "provision: unknown step '$step'; the steps are: ${ALL_STEPS[*]}" >&2
+    echo "provision: unknown step '$step'; the steps are: ${ALL_STEPS[*]} ${EXTRA_STEPS[*]}" >&2
     exit 2
   fi
   start=$EPOCHREALTIME

@@ -1,0 +1,74 @@
+"""Where the peer reads raw hours and writes curated Parquet, and the DuckDB it does it with."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from dagster import ConfigurableResource
+
+# bench/peers/dagster/clickstream_peer/resources.py -> the repository root.
+REPO_ROOT = Path(__file__).resolve().parents[4]
+
+
+def hour_path(hour: datetime) -> str:
+    """The Hive-style folder of an hour, as core/hours.ts partitionPath() spells it."""
+    return f"year={hour:%Y}/month={hour:%m}/day={hour:%d}/hour={hour:%H}"
+
+
+class LakePaths(ConfigurableResource):
+    """The lake folder the pipeline's raw hours are in, and where this peer writes its output."""
+
+    raw_root: str
+    curated_root: str
+    sql_dir: str = str(REPO_ROOT / "sql" / "duckdb")
+    # The pipeline's engine default (config/config.ts engine.threads), so both run DuckDB alike.
+    threads: int = 2
+
+    def raw_files(self, hour: datetime) -> list[str]:
+        return sorted(str(p) for p in (Path(self.raw_root) / hour_path(hour)).glob("*.jsonl"))
+
+    def output_dir(self, hour: datetime) -> Path:
+        return Path(self.curated_root) / hour_path(hour)
+
+    def sql(self, name: str) -> str:
+        # Read at run time, every run: the peer runs whatever curation SQL is checked out.
+        return (Path(self.sql_dir) / f"{name}.sql").read_text()
+
+    @staticmethod
+    def run(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+        """Runs one statement of sql/duckdb/ as the pipeline's DuckDB engine runs it (lake/local/duckdbEngine.ts).
+
+        Binds the parameters the statement names, of those given. A statement that takes
+        $line_reader reads raw lines 'plain' (DuckDB's parallel scanner) only where
+        clickstream_lines_are_plain proves the files plain, else 'exact'; a plain run that fails is
+        run again exact, as the engine does.
+        """
+        named = set(re.findall(r"\$(\w+)", re.sub(r"--[^\n]*", "", sql)))
+        bound = {k: v for k, v in params.items() if k in named}
+        if "line_reader" not in named:
+            return con.execute(sql, bound)
+        try:
+            plain = con.execute("SELECT clickstream_lines_are_plain($raw_files)", {"raw_files": params["raw_files"]}).fetchone()[0] is True
+        except duckdb.Error:
+            plain = False
+        if plain:
+            try:
+                return con.execute(sql, {**bound, "line_reader": "plain"})
+            except duckdb.Error:
+                pass
+        return con.execute(sql, {**bound, "line_reader": "exact"})
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB with the pipeline's settings and its setup macros (setup_*.sql)."""
+        con = duckdb.connect(
+            ":memory:",
+            config={"threads": self.threads, "enable_external_file_cache": False},
+        )
+        # Zone-less raw timestamps are UTC by the data contract (lake/local/duckdbEngine.ts does the same).
+        con.execute("SET TimeZone = 'UTC'")
+        for setup in sorted(Path(self.sql_dir).glob("setup_*.sql")):
+            con.execute(setup.read_text())
+        return con
