@@ -13,6 +13,8 @@ import { resolveTemporalCli } from './temporalCli';
 export interface DevServerOptions {
   /** SQLite file for durable state; omitted = in-memory (tests). */
   dbFile?: string;
+  /** SQLite pragmas for that file (`--sqlite-pragma name=value`), e.g. journal_mode and synchronous. */
+  sqlitePragmas?: Record<string, string>;
   port?: number;
   /** UI port; 'free' = any free port; omitted = headless. */
   uiPort?: number | 'free';
@@ -97,6 +99,7 @@ async function startOnce(binary: string, opts: DevServerOptions, port: number, u
     mkdirSync(path.dirname(opts.dbFile), { recursive: true });
     args.push('--db-filename', opts.dbFile);
   }
+  for (const [name, value] of Object.entries(opts.sqlitePragmas ?? {})) args.push('--sqlite-pragma', `${name}=${value}`);
   for (const [key, value] of Object.entries({ ...DEFAULT_DYNAMIC_CONFIG, ...opts.dynamicConfig })) args.push('--dynamic-config-value', `${key}=${value}`);
   if (uiPort) args.push('--ui-port', String(uiPort));
   else args.push('--headless');

@@ -6,7 +6,6 @@
  * prints where to look. Ctrl-C stops everything cleanly; a second `npm start` resumes the same
  * state. `npm start -- --once` exits after the job (used by the smoke test).
  */
-import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { ensureHourlySchedule } from '../client/hourlySchedule';
@@ -15,10 +14,10 @@ import { seedAndProcessRecentHours } from '../client/recentHours';
 import { runningBackfillCounter } from '../client/runningBackfills';
 import { loadConfig, type PipelineConfig } from '../config/config';
 import { hourlyScheduleId } from '../core/ids';
-import { SEARCH_ATTRIBUTES } from '../core/searchAttributes';
 import { ensureSearchAttributes } from '../client/searchAttributes';
 import { DevServerPortTakenError, startDevServer, type DevServer } from '../devserver/devServer';
 import { canConnect } from '../devserver/freePort';
+import { userDevServerOptions } from '../devserver/userDevServerOptions';
 import { createBackend } from '../lake/createBackend';
 import { createPipelineWorker } from './createPipelineWorker';
 import { installRuntime } from './installRuntime';
@@ -77,18 +76,10 @@ async function temporalAddress(config: PipelineConfig, onStarted: (s: DevServer)
     say(`using Temporal server at ${address}`);
     return address;
   }
-  const port = Number(address.slice(address.lastIndexOf(':') + 1));
-  const dbFile = path.join(config.lake.dir, '_temporal', 'temporal.db');
-  say(`no Temporal server at ${address}: starting a dev server (state in ${dbFile})`);
-  const server = await startDevServer({
-    port,
-    uiPort: config.temporal.uiPort,
-    dbFile,
-    namespace: config.temporal.namespace,
-    logFile: path.join(config.lake.dir, '_temporal', 'server.log'),
-    searchAttributes: SEARCH_ATTRIBUTES,
-    log: say,
-  }).catch((err: unknown) => {
+  // The options live in one function, which bench B2 also calls, so it measures this server.
+  const options = userDevServerOptions(config, say);
+  say(`no Temporal server at ${address}: starting a dev server (state in ${options.dbFile})`);
+  const server = await startDevServer(options).catch((err: unknown) => {
     // Name the setting the operator can change, not the function option.
     if (err instanceof DevServerPortTakenError) {
       const setting = err.option === 'uiPort' ? 'CLICKSTREAM_TEMPORAL_UI_PORT' : 'TEMPORAL_ADDRESS';
