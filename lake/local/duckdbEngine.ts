@@ -16,6 +16,7 @@ import {
   VARCHAR,
   listValue,
   type DuckDBConnection,
+  type DuckDBResultReader,
   type DuckDBResult,
   type DuckDBType,
   type DuckDBValue,
@@ -24,6 +25,7 @@ import { PipelineError } from '../../core/errors';
 import { parseS3Uri } from '../../core/locations';
 import { loadSetupSql } from '../sqlFiles';
 import type { QueryEngine, QueryParam, QueryRequest, QueryStatus } from '../ports';
+import type { LineReader } from './duckdbStatements';
 import type { LakeFolderStore } from './lakeFolderStore';
 
 interface QueryRecord {
@@ -154,7 +156,7 @@ export class DuckDbQueryEngine implements QueryEngine {
       record.state = 'RUNNING';
       if (record.cancelRequested) throw new Error('INTERRUPT: cancelled before start');
       try {
-        const reader = await conn.runAndReadAll(request.sql, values, types);
+        const reader = await this.runReadingLines(conn, request.sql, values, types, () => record.cancelRequested);
         record.results = reader.getRowObjectsJS() as Record<string, unknown>[];
         record.rows = reader.currentRowCount;
         record.state = 'SUCCEEDED';
@@ -167,6 +169,31 @@ export class DuckDbQueryEngine implements QueryEngine {
       record.reason = (err as Error).message;
     } finally {
       record.endedAt = Date.now();
+    }
+  }
+
+  /**
+   * Runs a statement; one that reads raw lines (a `line_reader` parameter, see
+   * sql/duckdb/setup_01_raw_lines.sql) reads them with the parallel, streaming CSV scanner when
+   * every file is proven plain, else with the exact reader. Should the plain run fail (a U+FFFD,
+   * say), it runs again with the exact reader, whose outcome and error message are the answer:
+   * the fast path can change how fast an hour is read, never what it yields or how it fails.
+   */
+  private async runReadingLines(
+    conn: DuckDBConnection,
+    sql: string,
+    values: Record<string, DuckDBValue>,
+    types: Record<string, DuckDBType>,
+    cancelled: () => boolean,
+  ): Promise<DuckDBResultReader> {
+    if (values.line_reader === undefined) return conn.runAndReadAll(sql, values, types);
+    const withReader = (reader: LineReader) => conn.runAndReadAll(sql, { ...values, line_reader: reader }, types);
+    if (!(await linesArePlain(conn, values.raw_files, types.raw_files))) return withReader('exact');
+    try {
+      return await withReader('plain');
+    } catch (err) {
+      if (cancelled()) throw err;
+      return withReader('exact');
     }
   }
 
@@ -258,6 +285,17 @@ export class DuckDbQueryEngine implements QueryEngine {
       this.queries.delete(oldest);
       for (const [t, id] of this.idsByToken) if (id === oldest) this.idsByToken.delete(t);
     }
+  }
+}
+
+/** Whether the CSV scanner reads exactly the files' lines; false also when it cannot read them at all. */
+async function linesArePlain(conn: DuckDBConnection, files: DuckDBValue | undefined, type: DuckDBType | undefined): Promise<boolean> {
+  if (files === undefined || type === undefined) throw new Error('a statement with $line_reader must bind its files as $raw_files');
+  try {
+    const result = await conn.runAndReadAll('SELECT clickstream_lines_are_plain($raw_files) AS plain', { raw_files: files }, { raw_files: type });
+    return result.getRowObjectsJS()[0]?.plain === true;
+  } catch {
+    return false; // a lone CR, a line holding chr(1), invalid UTF-8 ...: the exact reader takes the hour
   }
 }
 

@@ -3,6 +3,9 @@
  * the raw table from registered raw partitions, the curated table from published partitions
  * only, and the rejected-lines table. Used by `clickstream query` and the tests.
  */
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { PipelineConfig } from '../../config/config';
 import { hourStartMs, parseHour, type Hour } from '../../core/hours';
 import { parseS3Uri } from '../../core/locations';
@@ -27,16 +30,30 @@ export async function queryLakeTables(
   const rawFiles = await filesOf(backend, await partitionsInRange(backend, database, raw, range), '.jsonl');
   const curatedFiles = await filesOf(backend, await partitionsInRange(backend, database, curated, range), '.parquet');
   const ids = { raw_table: raw, curated_table: curated };
-  return backend.engine.withSession(async (run) => {
-    // Empty lists would make the readers fail; an empty table with the right columns is the honest answer.
-    await run(loadSql('duckdb', 'load_raw_table', ids), { raw_files: rawFiles });
-    await run(loadSql('duckdb', 'load_rejected_table', ids), { raw_files: rawFiles });
-    if (curatedFiles.length > 0) await run(loadSql('duckdb', 'load_curated_table', ids), { curated_files: curatedFiles });
-    else await run(emptyTableSql(curatedTableDef(config.lake, database, curated)));
-    const results: Record<string, unknown>[][] = [];
-    for (const q of queries) results.push(await run(q));
-    return results;
-  });
+  const noRaw = rawFiles.length === 0 ? await fs.mkdtemp(path.join(os.tmpdir(), 'clickstream-no-raw-')) : undefined;
+  try {
+    return await backend.engine.withSession(async (run) => {
+      // Empty lists would make the readers fail; an empty table with the right columns is the honest
+      // answer. DuckDB binds both line readers of clickstream_lines, and its CSV scanner refuses an
+      // empty list, so with no raw partition the raw tables are read from one empty file instead.
+      const rawInput = noRaw ? [await emptyFile(noRaw)] : rawFiles;
+      await run(loadSql('duckdb', 'load_raw_table', ids), { raw_files: rawInput });
+      await run(loadSql('duckdb', 'load_rejected_table', ids), { raw_files: rawInput });
+      if (curatedFiles.length > 0) await run(loadSql('duckdb', 'load_curated_table', ids), { curated_files: curatedFiles });
+      else await run(emptyTableSql(curatedTableDef(config.lake, database, curated)));
+      const results: Record<string, unknown>[][] = [];
+      for (const q of queries) results.push(await run(q));
+      return results;
+    });
+  } finally {
+    if (noRaw) await fs.rm(noRaw, { recursive: true, force: true });
+  }
+}
+
+async function emptyFile(dir: string): Promise<string> {
+  const file = path.join(dir, 'empty.jsonl');
+  await fs.writeFile(file, '');
+  return file;
 }
 
 /** DuckDB's name for each column type of lake/tableDefinitions.ts. */

@@ -185,7 +185,7 @@ describe('lake/local/duckdbEngine (real DuckDB)', () => {
     const rows = await engine.runNow(
       "SELECT function_name FROM duckdb_functions() WHERE function_name LIKE 'clickstream_%' GROUP BY ALL ORDER BY 1",
     );
-    assert.deepEqual(rows.map((r) => r.function_name), ['clickstream_classified_lines', 'clickstream_curated_events', 'clickstream_raw_lines']);
+    assert.deepEqual(rows.map((r) => r.function_name), ['clickstream_checked_lines', 'clickstream_classified_lines', 'clickstream_csv_rows', 'clickstream_curated_events', 'clickstream_lines', 'clickstream_lines_are_plain', 'clickstream_plain_lines', 'clickstream_raw_lines']);
   });
 
   it('the external file cache is off on every connection (files are read once; caching them only grows native memory)', async () => {

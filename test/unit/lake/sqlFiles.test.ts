@@ -83,10 +83,14 @@ describe('lake/sqlFiles', () => {
     it('the real setup defines the macros in dependency order', () => {
       const setup = loadSetupSql('duckdb');
       assert.equal(setup.length, 3);
-      const defines = setup.map((s) => /CREATE OR REPLACE MACRO (\w+)/.exec(s)?.[1]);
-      assert.deepEqual(defines, ['clickstream_raw_lines', 'clickstream_classified_lines', 'clickstream_curated_events']);
-      assert.match(setup[1]!, /FROM clickstream_raw_lines\(files\)/);
-      assert.match(setup[2]!, /FROM clickstream_classified_lines\(files\)/);
+      const defines = setup.map((s) => [...s.matchAll(/CREATE OR REPLACE MACRO (\w+)/g)].map((m) => m[1]));
+      assert.deepEqual(defines, [
+        ['clickstream_raw_lines', 'clickstream_csv_rows', 'clickstream_lines_are_plain', 'clickstream_plain_lines', 'clickstream_lines'],
+        ['clickstream_checked_lines', 'clickstream_classified_lines'],
+        ['clickstream_curated_events'],
+      ]);
+      assert.match(setup[1]!, /FROM clickstream_lines\(files, reader\)/);
+      assert.match(setup[2]!, /FROM clickstream_checked_lines\(files, reader\)/);
     });
   });
 
@@ -130,12 +134,12 @@ describe('lake/sqlFiles', () => {
       const input = { ...sampleInput(), stagingLocation: hostile, rawFiles: [`${hostile}a.jsonl`] };
       const curate = duckdbStatements.curateHour(input);
       assert.equal(curate.sql, loadSql('duckdb', 'curate_hour'));
-      assert.deepEqual(curate.params, { raw_files: [`${hostile}a.jsonl`], output_file: `${hostile}part-00000.parquet` });
+      assert.deepEqual(curate.params, { raw_files: [`${hostile}a.jsonl`], line_reader: 'plain', output_file: `${hostile}part-00000.parquet` });
       assert.equal(curate.outputLocation, hostile);
       assert.equal(curate.idempotencyToken, input.idempotencyToken);
       const counts = duckdbStatements.validationCounts(input);
       assert.equal(counts.sql, loadSql('duckdb', 'validation_counts'));
-      assert.deepEqual(counts.params, { raw_files: [`${hostile}a.jsonl`], staging_glob: `${hostile}*.parquet` });
+      assert.deepEqual(counts.params, { raw_files: [`${hostile}a.jsonl`], line_reader: 'plain', staging_glob: `${hostile}*.parquet` });
       assert.ok(!curate.sql.includes('DROP') && !counts.sql.includes('DROP'));
     });
   });

@@ -1,0 +1,152 @@
+/**
+ * The two ways DuckDB reads raw lines (sql/duckdb/setup_01_raw_lines.sql): 'exact' (read_text,
+ * any file, line numbers) and 'plain' (the CSV scanner: parallel and streaming, used only where
+ * clickstream_lines_are_plain proves it reads the same lines). Real DuckDB, real files: the
+ * tricky hours of test/fixtures/trickyHours.ts, rewritten with LF line ends so the plain reader
+ * may read them, must curate and count the same on both readers and as the fixture says.
+ */
+import assert from 'node:assert/strict';
+import { s3Uri } from '../../../core/locations';
+import type { QueryRequest, QueryStatus } from '../../../lake/ports';
+import type { DuckDbQueryEngine } from '../../../lake/local/duckdbEngine';
+import { duckdbStatements } from '../../../lake/local/duckdbStatements';
+import { TRICKY_HOUR, countsOf, fileBody, type TrickyFile, type TrickyHour } from '../../fixtures/trickyHours';
+import { makeTestLake, type TestLake } from '../../support/testLake';
+
+/** The hour's lines, each ended by LF: what a plain file holds. A file's leading BOM would be eaten by the CSV scanner (and fail the proof), so such a file starts with a blank line. */
+function withLfEnds(hour: TrickyHour): TrickyHour {
+  const files = hour.files.map((f): TrickyFile => {
+    const lines = f.lines.map(({ end: _end, ...line }) => line);
+    const leadingBom = lines[0]?.text.startsWith('\uFEFF');
+    return { name: f.name, lines: leadingBom ? [{ text: '', note: 'keeps the BOM off the file start', outcome: 'blank' }, ...lines] : lines };
+  });
+  return { ...hour, files };
+}
+
+describe('lake/local line readers: plain (parallel CSV scan) and exact (read_text), real DuckDB', () => {
+  let lake: TestLake;
+  let engine: DuckDbQueryEngine;
+  let n = 0;
+
+  beforeEach(async () => {
+    lake = await makeTestLake();
+    engine = lake.backend.engine;
+  });
+  afterEach(async () => {
+    await lake.cleanup();
+  });
+
+  async function writeHour(hour: TrickyHour): Promise<string[]> {
+    const prefix = `raw/readers/run-${++n}/`;
+    const uris: string[] = [];
+    for (const f of hour.files) {
+      await lake.backend.store.put(lake.config.lake.bucket, prefix + f.name, fileBody(f));
+      uris.push(s3Uri(lake.config.lake.bucket, prefix + f.name));
+    }
+    return uris;
+  }
+
+  const plainProof = async (files: string[]) => (await engine.runNow('SELECT clickstream_lines_are_plain($raw_files) AS plain', { raw_files: files }))[0]?.plain;
+
+  async function curatedRows(files: string[], reader: string) {
+    return engine.runNow(`SELECT * FROM clickstream_curated_events($raw_files, $reader) ORDER BY event_time, event_id`, { raw_files: files, reader });
+  }
+
+  async function run(request: QueryRequest): Promise<{ status: QueryStatus; rows: Record<string, unknown>[] }> {
+    const id = await engine.start(request);
+    for (;;) {
+      const status = await engine.status(id);
+      if (status.state !== 'QUEUED' && status.state !== 'RUNNING') {
+        return { status, rows: status.state === 'SUCCEEDED' ? await engine.results(id) : [] };
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  const request = (files: string[], tag: string) => ({
+    rawFiles: files,
+    stagingLocation: s3Uri(lake.config.lake.bucket, `staging/readers/${tag}-${++n}/`),
+    partition: { year: '2024', month: '03', day: '01', hour: '07' },
+    idempotencyToken: `line-readers-${tag}-${n}`.padEnd(32, '-'),
+  });
+
+  /** The same hour and staging, under the validation step's own token (the engine answers a repeated token with the first query). */
+  const validationOf = (input: ReturnType<typeof request>) => ({ ...input, idempotencyToken: input.idempotencyToken.replace('line-readers', 'validation') });
+
+  it('the tricky hour with LF ends is proven plain, and both readers curate and count it as the fixture says', async () => {
+    const hour = withLfEnds(TRICKY_HOUR);
+    const files = await writeHour(hour);
+    assert.equal(await plainProof(files), true);
+
+    const plain = await curatedRows(files, 'plain');
+    const exact = await curatedRows(files, 'exact');
+    assert.equal(plain.length, countsOf(hour).curatedRows);
+    assert.deepEqual(plain, exact);
+    // The kept copies the fixture pins (earliest event_time, then the smaller line text).
+    for (const [eventId, userId] of Object.entries(TRICKY_HOUR.kept ?? {})) {
+      assert.equal(plain.find((r) => r.event_id === eventId)?.user_id, userId, `kept copy of ${eventId}`);
+    }
+
+    for (const reader of ['plain', 'exact']) {
+      const [counts] = await engine.runNow(
+        `SELECT count(*) AS raw, count(*) FILTER (WHERE reject_reason IS NOT NULL) AS rejected FROM clickstream_checked_lines($raw_files, $reader)`,
+        { raw_files: files, reader },
+      );
+      assert.deepEqual({ raw: Number(counts!.raw), rejected: Number(counts!.rejected) }, { raw: countsOf(hour).rawLines, rejected: countsOf(hour).rejected }, reader);
+    }
+  });
+
+  it('through the engine, curation and validation of a plain hour give the fixture counts and the same Parquet rows as the exact reader', async () => {
+    const hour = withLfEnds(TRICKY_HOUR);
+    const files = await writeHour(hour);
+    const input = request(files, 'engine');
+    const curated = await run(duckdbStatements.curateHour(input));
+    assert.equal(curated.status.state, 'SUCCEEDED', curated.status.reason);
+    const validated = await run(duckdbStatements.validationCounts(validationOf(input)));
+    assert.equal(validated.status.state, 'SUCCEEDED', validated.status.reason);
+    const [v] = validated.rows;
+    const expected = countsOf(hour);
+    assert.deepEqual(
+      { rawLines: Number(v!.raw_lines), curatedRows: Number(v!.curated_rows), rejected: Number(v!.rejected), duplicates: Number(v!.duplicates) },
+      expected,
+    );
+    if ('counts' in TRICKY_HOUR.expected) assert.deepEqual(v!.unknown_fields, TRICKY_HOUR.expected.unknownFields);
+    const parquet = await engine.runNow(`SELECT * FROM read_parquet($f) ORDER BY event_time, event_id`, {
+      f: `${input.stagingLocation}part-00000.parquet`,
+    });
+    const exact = await curatedRows(files, 'exact');
+    assert.deepEqual(parquet, exact);
+  });
+
+  it('the original tricky hour (CRLF, lone CR, a BOM at a file start) is not plain: the engine reads it exactly', async () => {
+    const files = await writeHour(TRICKY_HOUR);
+    assert.equal(await plainProof(files).catch(() => false), false);
+    const input = request(files, 'crlf');
+    assert.equal((await run(duckdbStatements.curateHour(input))).status.state, 'SUCCEEDED');
+    const [v] = (await run(duckdbStatements.validationCounts(validationOf(input)))).rows;
+    assert.equal(Number(v!.raw_lines), countsOf(TRICKY_HOUR).rawLines);
+    assert.equal(Number(v!.curated_rows), countsOf(TRICKY_HOUR).curatedRows);
+  });
+
+  it('a plain hour holding U+FFFD fails on the plain reader, and the engine reruns it exactly: the failure names the file and line', async () => {
+    const files = await writeHour({
+      hour: '2024-03-01T07',
+      description: 'U+FFFD in plain files',
+      files: [{ name: 'part-0000.jsonl', lines: [
+        { text: '{"event_id":"a","user_id":"u","event_time":"2024-03-01T07:00:00Z"}', note: 'fine', outcome: 'curated' },
+        { text: '{"event_id":"b\uFFFD","user_id":"u","event_time":"2024-03-01T07:00:00Z"}', note: 'the mark of bad bytes', outcome: 'curated' },
+      ] }],
+      expected: { failure: /UTF-8/ },
+    });
+    assert.equal(await plainProof(files), true);
+    await assert.rejects(curatedRows(files, 'plain'), /U\+FFFD: read this hour with the exact reader/);
+    const { status } = await run(duckdbStatements.curateHour(request(files, 'fffd')));
+    assert.equal(status.state, 'FAILED');
+    assert.match(status.reason ?? '', /part-0000\.jsonl' as valid UTF-8 encoded text: line 2 holds U\+FFFD/);
+  });
+
+  it('a line reader other than exact or plain fails the query, naming the accepted values', async () => {
+    const files = await writeHour(withLfEnds(TRICKY_HOUR));
+    await assert.rejects(curatedRows(files, 'fast'), /line reader must be 'exact' or 'plain', got 'fast'/);
+  });
+});
