@@ -28,7 +28,7 @@ export type ChildSpec =
    * One statement on one connection after `settings` (SET ...), over the hour's raw files bound as
    * $<filesParam> (default $files), with $output_file in outputDir when given.
    */
-  | { mode: 'probe'; lakeDir: string; workDir: string; hour: string; name: string; settings: string[]; sql: string; filesParam?: string; outputDir?: string };
+  | { mode: 'probe'; lakeDir: string; workDir: string; hour: string; name: string; settings: string[]; sql: string; filesParam?: string; params?: Record<string, string>; outputDir?: string };
 
 export interface StepResult {
   step: string;
@@ -198,7 +198,7 @@ async function runProbe(lake: Awaited<ReturnType<typeof makeBenchLake>>, spec: E
   const { bucket } = lake.config.lake;
   const prefix = rawHourPrefix(lake.config.lake, parseHour(spec.hour));
   const files = (await lake.backend.store.list(bucket, prefix)).filter((o) => o.key.endsWith('.jsonl')).map((o) => s3Uri(bucket, o.key));
-  const params: Record<string, string | string[]> = { [spec.filesParam ?? 'files']: files };
+  const params: Record<string, string | string[]> = { ...spec.params, [spec.filesParam ?? 'files']: files };
   if (spec.outputDir) {
     await fs.mkdir(spec.outputDir, { recursive: true });
     params.output_file = `${spec.outputDir}/part-00000.parquet`;

@@ -39,6 +39,8 @@ const envSchema = z.object({
   CLICKSTREAM_RAW_TABLE: identifier('raw table').default('clickstream_events'),
   CLICKSTREAM_CURATED_TABLE: identifier('curated table').default(DEFAULT_CURATED_TABLE),
   CLICKSTREAM_DUCKDB_THREADS: intIn(1, 256).default(2),
+  // DuckDB's memory per worker process in MiB, all its queries together; past it, DuckDB spills to disk.
+  CLICKSTREAM_DUCKDB_MEMORY_MIB: intIn(128, 1_048_576).default(1024),
   // Engine queries in flight per worker process: live hours have their own slots, so a backfill never starves them.
   CLICKSTREAM_ENGINE_SLOTS_LIVE: intIn(1, 256).default(2),
   CLICKSTREAM_ENGINE_SLOTS_BACKFILL: intIn(1, 256).default(4),
@@ -93,7 +95,7 @@ export interface PipelineConfig {
   backend: 'local' | 'aws' | 'trino';
   lake: { dir: string; catalogDir: string; bucket: string; rawPrefix: string; curatedPrefix: string };
   tables: { database: string; raw: string; curated: string };
-  engine: { threads: number; poll: PollPolicy; slots: { live: number; backfill: number } };
+  engine: { threads: number; memoryMiB: number; poll: PollPolicy; slots: { live: number; backfill: number } };
   rawWait: { timeoutSeconds: number; recheckSeconds: number };
   temporal: { address: string; namespace: string; taskQueue: string; uiPort: number };
   schedule: { minuteOffset: number };
@@ -161,6 +163,7 @@ export function loadConfig(
     tables: { database: e.CLICKSTREAM_DATABASE, raw: e.CLICKSTREAM_RAW_TABLE, curated: e.CLICKSTREAM_CURATED_TABLE },
     engine: {
       threads: e.CLICKSTREAM_DUCKDB_THREADS,
+      memoryMiB: e.CLICKSTREAM_DUCKDB_MEMORY_MIB,
       slots: { live: e.CLICKSTREAM_ENGINE_SLOTS_LIVE, backfill: e.CLICKSTREAM_ENGINE_SLOTS_BACKFILL },
       poll,
     },

@@ -22,7 +22,7 @@ export async function createLocalBackend(config: PipelineConfig, opts: { createL
   else await assertLakeDir(config.lake.dir);
   const store = new LakeFolderStore(config.lake.dir);
   const catalog = new FileCatalog(config.lake.catalogDir);
-  const engine = await DuckDbQueryEngine.create({ threads: config.engine.threads, store });
+  const engine = await DuckDbQueryEngine.create({ threads: config.engine.threads, memoryMiB: config.engine.memoryMiB, store });
   return { store, catalog, engine, statements: duckdbStatements, close: () => engine.close() };
 }
 

@@ -9,6 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import {
   DOUBLE,
   DuckDBInstance,
@@ -56,9 +58,14 @@ export class DuckDbQueryEngine implements QueryEngine {
     private readonly store: LakeFolderStore,
   ) {}
 
-  static async create(opts: { threads: number; store: LakeFolderStore }): Promise<DuckDbQueryEngine> {
+  static async create(opts: { threads: number; memoryMiB?: number; store: LakeFolderStore }): Promise<DuckDbQueryEngine> {
     const instance = await DuckDBInstance.create(':memory:', {
       threads: String(opts.threads),
+      // A bound, not DuckDB's default of 80% of RAM: an hour of one 1 GB file held ~5.5 GB. Under
+      // the bound, the curation's materialized lines, joins and sort spill to temp_directory.
+      ...(opts.memoryMiB ? { memory_limit: `${opts.memoryMiB}MiB` } : {}),
+      // Spill files per process, never in the caller's working folder (an in-memory database's default, .tmp).
+      temp_directory: path.join(os.tmpdir(), `clickstream-duckdb-${process.pid}`),
       // No external file cache: it keeps blocks of every file read (each hour's staging Parquet,
       // read once by validation) and never evicts them. B2 saw the worker's native RSS grow ~48 MB
       // over a year's 8,760 hours while the V8 heap stayed flat. Local files are in the page cache.
