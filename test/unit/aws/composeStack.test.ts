@@ -40,6 +40,7 @@ const NOT_SET: Record<string, string> = {
   CLICKSTREAM_LAKE_DIR: 'local backend only',
   CLICKSTREAM_CATALOG_DIR: 'local backend only',
   CLICKSTREAM_DUCKDB_THREADS: 'local backend only',
+  CLICKSTREAM_DUCKDB_MEMORY_MIB: 'local backend only',
   CLICKSTREAM_AWS_S3_ENDPOINT_URL: 'CLICKSTREAM_AWS_ENDPOINT_URL covers every service',
   CLICKSTREAM_AWS_GLUE_ENDPOINT_URL: 'CLICKSTREAM_AWS_ENDPOINT_URL covers every service',
   CLICKSTREAM_AWS_ATHENA_ENDPOINT_URL: 'CLICKSTREAM_AWS_ENDPOINT_URL covers every service',
