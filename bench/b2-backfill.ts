@@ -4,7 +4,10 @@
  * partitions/s, the largest history of any backfill run (the continue-as-new chain) and of any
  * hourly child (from visibility), and RSS/CPU of the worker process and of the dev server,
  * sampled over time. CPU seconds per partition, split between worker and server, show which side
- * bounds throughput on this 2-core machine.
+ * bounds throughput on this 2-core machine. Beside the in-memory server the tests use, the same
+ * backfills run on the dev server exactly as `npm start` starts it (a SQLite state file,
+ * devserver/userDevServerOptions.ts), and on that server with other SQLite pragmas, so what the
+ * pragmas cost and buy is measured in the same run.
  */
 import { performance } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
@@ -18,7 +21,9 @@ import type { Benchmark, BenchContext, BenchOutput } from './lib/benchmark';
 import { hourRange, installQuietRuntime, makeBenchLake, sampleProcesses, seedHours, type ProcSample } from './lib/harness';
 import { runChain } from './lib/history';
 import { mdTable, type TargetCheck } from './lib/results';
+import { pragmaText, startUserDevServer, type UserDevServer } from './lib/userDevServer';
 import { dynamicConfigText, makeWorkerOn, OLD_POLL_OVERRIDES, remoteQuickStepsBundle, startBenchDevServer, STOCK_DYNAMIC_CONFIG, type BenchTemporal } from './lib/variants';
+import { USER_SQLITE_PRAGMAS } from '../devserver/userDevServerOptions';
 import { fmtSpread, percentile, round, slope, spread } from './lib/stats';
 
 const TARGET_PARTITIONS_PER_S = 20;
@@ -36,7 +41,7 @@ interface Scenario {
    * production: what ships (targets are judged on these only); before: the three fixes undone
    * (bench/lib/variants.ts); fix: one fix alone on top of "before".
    */
-  role: 'production' | 'before' | 'fix';
+  role: 'production' | 'before' | 'fix' | 'user';
   /** The workflows before fix 2 (quick steps as remote activities only) instead of production's. */
   remoteSteps?: boolean;
   /** On a second dev server with the stock dispatch rate (before fix 1). */
@@ -45,7 +50,34 @@ interface Scenario {
   oldPoll?: boolean;
   /** Extra worker options (profiling only, from BENCH_B2_SCENARIOS). */
   workerOptions?: Partial<WorkerOptions>;
+  /**
+   * On the dev server as `npm start` starts it (a SQLite state file), with these pragmas instead
+   * of the shipped ones when `pragmas` is set (a name of PRAGMA_SETS).
+   */
+  userServer?: { pragmas?: PragmaSet };
 }
+
+/** SQLite pragma sets measured against npm start's shipped ones (BENCH_B2_SCENARIOS: `720x16@user:wal-normal`). */
+const PRAGMA_SETS = {
+  /** Before issue 14: the server's own default, a rollback journal with synchronous=FULL. */
+  'server-default': {},
+  'wal-full': { journal_mode: 'wal', synchronous: 'full' },
+  'wal-normal': { journal_mode: 'wal', synchronous: 'normal' },
+  'wal-off': { journal_mode: 'wal', synchronous: 'off' },
+} satisfies Record<string, Record<string, string>>;
+type PragmaSet = keyof typeof PRAGMA_SETS;
+
+const USER = 'npm start\'s server';
+const userName = (hours: number, concurrency: number, pragmas?: PragmaSet) =>
+  `${hours.toLocaleString('en-US')} h, concurrency ${concurrency}, ${USER}${pragmas ? ` with ${pragmaText(PRAGMA_SETS[pragmas])}` : ''}`;
+const userScenario = (hours: number, concurrency: number, repeat: number, pragmas?: PragmaSet): Scenario => ({
+  name: userName(hours, concurrency, pragmas),
+  hours,
+  concurrency,
+  repeat,
+  role: 'user',
+  userServer: { pragmas },
+});
 
 /** The "before" of fixes 1-3 (bench/README.md). */
 const BEFORE = { role: 'before', remoteSteps: true, stockServer: true, oldPoll: true } as const;
@@ -74,6 +106,9 @@ interface RunResult {
   parent: { workflowTasks: number; childrenPerWorkflowTask: number; busyShare: number; meanTaskMs: number };
   hourlyEvents: { max: number; p50: number; counted: number };
   cpuPerPartitionMs: { worker: number; server: number };
+  /** The server's kernel CPU (of `server` above) and the bytes it wrote to storage, per partition. */
+  serverSysMsPerPartition: number;
+  serverWriteKBPerPartition: number;
   rss: { worker: RssSummary; server: RssSummary };
   samples: { worker: ProcSample[]; server: ProcSample[] };
 }
@@ -107,14 +142,26 @@ export const benchmark: Benchmark = {
  * scenarios: for profiling one shape with --cpu-prof without running the whole set. A part may end
  * with worker options as JSON, to compare a worker setting in the same run (parts are then
  * separated by ";"): BENCH_B2_SCENARIOS='720x16x1;720x16x1{"workflowThreadPoolSize":2}'.
+ * `@user` runs a part on npm start's dev server, `@user:wal-normal` with a pragma set of
+ * PRAGMA_SETS; parts named alike are one scenario, so '720x16@user;720x16@user:wal-off;720x16@user'
+ * interleaves the two servers.
  */
 function scenariosFromEnv(spec: string): Scenario[] {
   return spec.split(spec.includes(';') ? ';' : ',').map((part) => {
     const brace = part.indexOf('{');
-    const shape = brace >= 0 ? part.slice(0, brace) : part;
+    const head = brace >= 0 ? part.slice(0, brace) : part;
     const workerOptions = brace >= 0 ? (JSON.parse(part.slice(brace)) as Partial<WorkerOptions>) : undefined;
-    const [hours, concurrency, repeat] = shape.trim().split('x').map(Number);
-    if (!Number.isInteger(hours) || !Number.isInteger(concurrency)) throw new Error(`BENCH_B2_SCENARIOS: "${part}" is not hours x concurrency [x repeats] [{worker options}]`);
+    const [shape, server] = head.trim().split('@');
+    const [hours, concurrency, repeat] = shape!.split('x').map(Number);
+    if (!Number.isInteger(hours) || !Number.isInteger(concurrency)) throw new Error(`BENCH_B2_SCENARIOS: "${part}" is not hours x concurrency [x repeats] [@user[:pragmas]] [{worker options}]`);
+    if (server !== undefined) {
+      const [where, pragmas] = server.split(':');
+      if (where !== 'user' || (pragmas !== undefined && !(pragmas in PRAGMA_SETS))) {
+        throw new Error(`BENCH_B2_SCENARIOS: "${part}": after @ comes user or user:<${Object.keys(PRAGMA_SETS).join('|')}>`);
+      }
+      if (workerOptions) throw new Error(`BENCH_B2_SCENARIOS: "${part}": worker options are for the in-memory server only`);
+      return userScenario(hours!, concurrency!, repeat ?? 1, pragmas as PragmaSet | undefined);
+    }
     const name = `${hours!.toLocaleString('en-US')} h, concurrency ${concurrency}${workerOptions ? `, worker ${JSON.stringify(workerOptions)}` : ''}`;
     return { name, hours: hours!, concurrency: concurrency!, repeat: repeat ?? 1, role: 'production', workerOptions };
   });
@@ -129,6 +176,8 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
       ? [
           { name: 'quick', hours: 24, concurrency: 4, repeat: 1, role: 'production' },
           { name: 'quick, before fixes 1–3', hours: 24, concurrency: 4, repeat: 1, ...BEFORE },
+          userScenario(24, 4, 1),
+          userScenario(24, 4, 1, 'server-default'),
         ]
       : [
           { name: '720 h, concurrency 4 (default)', hours: 720, concurrency: 4, repeat: 2, role: 'production' },
@@ -140,11 +189,21 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
           { name: '720 h, concurrency 32', hours: 720, concurrency: 32, repeat: 2, role: 'production' },
           { name: '720 h, concurrency 64 (the maximum)', hours: 720, concurrency: 64, repeat: 1, role: 'production' },
           { name: '8,760 h, concurrency 16', hours: 8760, concurrency: 16, repeat: 1, role: 'production' },
+          // What users run, and the pragmas side by side, interleaved run by run (load drifts).
+          userScenario(720, 4, 2),
+          ...interleave([userScenario(720, 16, 1), userScenario(720, 16, 1, 'server-default'), userScenario(720, 16, 1, 'wal-full'), userScenario(720, 16, 1, 'wal-off')], 2),
         ];
   const t = await testTemporal();
   const results: RunResult[] = [];
   const skipped: string[] = [];
   let stock: BenchTemporal | undefined;
+  // One npm start server per pragma set, kept for the whole run, as a user's keeps its state.
+  const userServers = new Map<string, UserDevServer>();
+  const userServer = async (pragmas?: PragmaSet) => {
+    const key = pragmas ?? 'shipped';
+    if (!userServers.has(key)) userServers.set(key, await startUserDevServer(pragmas ? { sqlitePragmas: PRAGMA_SETS[pragmas] } : {}));
+    return userServers.get(key)!;
+  };
   try {
     // Each run gets its own lake, task queue and hour range (all in the past), so nothing is already published.
     let first = parseHour('2000-01-01T00');
@@ -157,7 +216,11 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
         }
       }
       if (sc.stockServer) stock ??= await startBenchDevServer(STOCK_DYNAMIC_CONFIG);
-      const server: Server = sc.stockServer ? stock! : { client: t.client, nativeConnection: t.nativeConnection, pid: t.server.process.pid! };
+      const server: Server = sc.userServer
+        ? await userServer(sc.userServer.pragmas)
+        : sc.stockServer
+          ? stock!
+          : { client: t.client, nativeConnection: t.nativeConnection, pid: t.server.process.pid! };
       for (let r = 0; r < sc.repeat; r++) {
         results.push(await runOnce(ctx, server, sc, formatHour(first), ctx.quick ? 250 : 1000));
         first = addHours(first, sc.hours + 24);
@@ -165,9 +228,12 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
     }
   } finally {
     await stock?.stop();
+    for (const s of userServers.values()) await s.stop();
     await stopTestTemporal();
   }
-  return report(ctx, scenarios.filter((sc) => results.some((r) => r.scenario === sc.name)), results, skipped);
+  // Parts named alike (interleaved runs of one scenario) are one scenario in the report.
+  const measured = scenarios.filter((sc, i) => results.some((r) => r.scenario === sc.name) && scenarios.findIndex((o) => o.name === sc.name) === i);
+  return report(ctx, measured, results, skipped);
 }
 
 async function runOnce(ctx: BenchContext, t: Server, sc: Scenario, first: string, sampleMs: number): Promise<RunResult> {
@@ -204,7 +270,7 @@ async function runOnce(ctx: BenchContext, t: Server, sc: Scenario, first: string
     const samples = await sampler.stop();
     const chain = await runChain(t.client, handle.workflowId);
     const hourly = await hourlyHistoryLengths(t, lake.config.temporal.taskQueue, result.succeeded + result.failed);
-    const cpu = (s: ProcSample[]) => (s.length > 1 ? s[s.length - 1]!.cpuS - s[0]!.cpuS : NaN);
+    const cpu = (s: ProcSample[], key: 'cpuS' | 'sysS' | 'writeBytes' = 'cpuS') => (s.length > 1 ? (s[s.length - 1]![key] ?? NaN) - (s[0]![key] ?? NaN) : NaN);
     const out: RunResult = {
       scenario: sc.name,
       hours: sc.hours,
@@ -218,18 +284,27 @@ async function runOnce(ctx: BenchContext, t: Server, sc: Scenario, first: string
       parent: parentLoad(chain, result.succeeded + result.failed),
       hourlyEvents: { max: Math.max(...hourly), p50: percentile(hourly, 50), counted: hourly.length },
       cpuPerPartitionMs: { worker: (cpu(samples.worker!) / result.succeeded) * 1000, server: (cpu(samples.server!) / result.succeeded) * 1000 },
+      serverSysMsPerPartition: (cpu(samples.server!, 'sysS') / result.succeeded) * 1000,
+      serverWriteKBPerPartition: cpu(samples.server!, 'writeBytes') / result.succeeded / 1024,
       rss: { worker: rssSummary(samples.worker!), server: rssSummary(samples.server!) },
       samples: { worker: samples.worker!, server: samples.server! },
     };
     if (result.failed > 0) throw new Error(`B2: ${result.failed} hours failed in "${sc.name}": ${JSON.stringify(result.failedHours.slice(0, 3))}`);
     ctx.log(
       `${sc.name}: ${round(out.partitionsPerS, 2)} partitions/s, ${out.backfillRuns} backfill runs (max ${out.maxBackfillRunEvents} events), ` +
-        `hourly max ${out.hourlyEvents.max} events, worker RSS ${round(out.rss.worker.startMB, 0)}→${round(out.rss.worker.endMB, 0)} MB`,
+        `hourly max ${out.hourlyEvents.max} events, worker RSS ${round(out.rss.worker.startMB, 0)}→${round(out.rss.worker.endMB, 0)} MB, ` +
+        `CPU ms per partition worker ${round(out.cpuPerPartitionMs.worker, 0)} / server ${round(out.cpuPerPartitionMs.server, 0)} (kernel ${round(out.serverSysMsPerPartition, 0)}), ` +
+        `server wrote ${round(out.serverWriteKBPerPartition, 0)} KB per partition`,
     );
     return out;
   } finally {
     await lake.cleanup();
   }
+}
+
+/** Each scenario once per round, `rounds` times: runs of the compared setups alternate, so a load change hits them alike. */
+function interleave(scenarios: Scenario[], rounds: number): Scenario[] {
+  return Array.from({ length: rounds }, () => scenarios).flat();
 }
 
 function parentLoad(chain: Awaited<ReturnType<typeof runChain>>, children: number): RunResult['parent'] {
@@ -331,6 +406,27 @@ function report(ctx: BenchContext, scenarios: Scenario[], results: RunResult[], 
       ];
     })
     .flat();
+  // npm start's server (persistent state) against the in-memory one at the same shape, and its pragmas side by side.
+  const userRows = scenarios
+    .filter((sc) => sc.role === 'user')
+    .map((sc) => {
+      const rs = by(sc.name);
+      const memory = scenarios.find((o) => o.role === 'production' && o.hours === sc.hours && o.concurrency === sc.concurrency);
+      const shipped = scenarios.find((o) => o.role === 'user' && !o.userServer?.pragmas && o.hours === sc.hours && o.concurrency === sc.concurrency);
+      const m = (f: (r: RunResult) => number) => percentile(rs.map(f), 50);
+      const worker = m((r) => r.cpuPerPartitionMs.worker);
+      const server = m((r) => r.cpuPerPartitionMs.server);
+      return [
+        sc.name,
+        rs.length,
+        fmtSpread(spread(rs.map((r) => r.partitionsPerS)), '', 2),
+        memory ? `${round(median(sc.name) / median(memory.name), 2)}×` : '–',
+        shipped && shipped !== sc ? `${round(median(sc.name) / median(shipped.name), 2)}×` : '–',
+        `${round(worker / 1000, 3)} / ${round(server / 1000, 3)} / ${round((worker + server) / 1000, 3)}`,
+        round(m((r) => r.serverSysMsPerPartition), 0),
+        round(m((r) => r.serverWriteKBPerPartition), 0),
+      ];
+    });
   const targets: TargetCheck[] = [
     {
       name: 'backfill partitions/s on 2 cores',
@@ -370,6 +466,19 @@ function report(ctx: BenchContext, scenarios: Scenario[], results: RunResult[], 
     '',
     ...(beforeAfter.length
       ? [mdTable(['same run', 'partitions/s (median)', 'vs before', 'events per hourly run (p50)', 'parent busy (ms/task)'], beforeAfter), '']
+      : []),
+    ...(userRows.length
+      ? [
+          `**What users run**: the dev server exactly as \`npm start\` starts it (devserver/userDevServerOptions.ts: a SQLite state file, the Web UI, shipped pragmas: ${pragmaText(USER_SQLITE_PRAGMAS)}), ` +
+            'with its state in a fresh folder on the same disk as the benchmark, kept across the runs of a scenario as a user\'s is; other pragma sets on their own servers of the same kind, interleaved run by run. ' +
+            'CPU-seconds per partition: the worker (this process: workflows, activities, DuckDB) and the dev server (its process) apart; the server\'s kernel CPU and the bytes it caused to be written to storage (/proc/<pid>/io write_bytes) show what its state file costs.',
+          '',
+          mdTable(
+            ['scenario', 'runs', 'partitions/s', 'vs in-memory server, same shape', 'vs shipped pragmas', 'CPU-s per partition: worker / server / total', 'server kernel CPU ms per partition', 'server KB written per partition'],
+            userRows,
+          ),
+          '',
+        ]
       : []),
     mdTable(
       ['scenario', 'runs', 'partitions/s', 'wall', 'backfill runs (continue-as-new chain)', 'max events in a backfill run', 'max events in an hourly run', 'parent busy (a workflow task scheduled or running)', 'CPU ms per partition: worker / server'],

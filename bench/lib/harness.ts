@@ -50,6 +50,10 @@ export interface ProcSample {
   rssMB: number;
   /** CPU seconds (user + system) consumed so far. */
   cpuS: number;
+  /** Of cpuS, in the kernel (file-system and socket calls: a SQLite journal shows here). */
+  sysS?: number;
+  /** Bytes this process caused to be written to storage so far (/proc/<pid>/io write_bytes). */
+  writeBytes?: number;
   /** This process only: V8 heap in use (JS objects), to tell a JS leak from native memory. */
   heapUsedMB?: number;
   /** heapUsedMB was read right after a full GC (only when run with --expose-gc): live objects only. */
@@ -59,7 +63,7 @@ export interface ProcSample {
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 /** RSS and CPU time of a process from /proc (Linux); undefined when the process is gone. */
-export async function readProc(pid: number): Promise<{ rssMB: number; cpuS: number } | undefined> {
+export async function readProc(pid: number): Promise<{ rssMB: number; cpuS: number; sysS: number } | undefined> {
   try {
     const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
     const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
@@ -67,7 +71,7 @@ export async function readProc(pid: number): Promise<{ rssMB: number; cpuS: numb
     // Fields after the ")" of the command name: utime is field 14, stime 15 (1-based, whole line).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const cpuTicks = Number(fields[11]) + Number(fields[12]);
-    return { rssMB: rssKb / 1024, cpuS: cpuTicks / CLOCK_TICKS };
+    return { rssMB: rssKb / 1024, cpuS: cpuTicks / CLOCK_TICKS, sysS: Number(fields[12]) / CLOCK_TICKS };
   } catch {
     return undefined;
   }
@@ -85,6 +89,17 @@ function heapSample(n: number): { heapUsedMB: number; afterGc?: boolean } {
   return { heapUsedMB: process.memoryUsage().heapUsed / 2 ** 20, ...(collect ? { afterGc: true } : {}) };
 }
 
+/** Bytes a process has caused to be written to storage (write_bytes in /proc/<pid>/io); undefined when unreadable. */
+export async function readWriteBytes(pid: number): Promise<number | undefined> {
+  try {
+    const io = await fs.readFile(`/proc/${pid}/io`, 'utf8');
+    const v = Number(/^write_bytes:\s+(\d+)/m.exec(io)?.[1] ?? NaN);
+    return Number.isFinite(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Samples processes at a fixed interval until stopped. */
 export function sampleProcesses(pids: Record<string, number>, intervalMs: number) {
   const t0 = Date.now();
@@ -95,7 +110,8 @@ export function sampleProcesses(pids: Record<string, number>, intervalMs: number
     const i = n++;
     for (const [name, pid] of Object.entries(pids)) {
       const s = await readProc(pid);
-      if (s) samples[name]!.push({ t, ...s, ...(pid === process.pid ? heapSample(i) : {}) });
+      const writeBytes = await readWriteBytes(pid);
+      if (s) samples[name]!.push({ t, ...s, ...(writeBytes === undefined ? {} : { writeBytes }), ...(pid === process.pid ? heapSample(i) : {}) });
     }
   };
   void take();
