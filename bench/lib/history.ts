@@ -21,6 +21,9 @@ export interface ActivityTiming {
   dispatchMs: number;
   /** Started -> completed, as the server saw it: the activity body plus the completion round trip. */
   runMs: number;
+  /** The server's started and completed times, epoch ms (to line up with what the worker saw). */
+  startedAt?: number;
+  completedAt?: number;
 }
 
 export interface HistoryProfile {
@@ -60,7 +63,7 @@ export function profileHistory(events: HistoryEvent[]): HistoryProfile {
         const id = Number(e.activityTaskCompletedEventAttributes?.scheduledEventId);
         const s = scheduled.get(id);
         const st = started.get(id);
-        if (s && st !== undefined) activities.push({ type: s.type, dispatchMs: st - s.at, runMs: at - st });
+        if (s && st !== undefined) activities.push({ type: s.type, dispatchMs: st - s.at, runMs: at - st, startedAt: st, completedAt: at });
         completedAt.push(at);
         break;
       }
