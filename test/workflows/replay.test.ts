@@ -9,8 +9,13 @@ describe('workflow determinism: recorded histories replay against the current co
   const dir = path.join(__dirname, 'histories');
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
-  it('has recorded histories to replay (success and timer-driven failure), today\'s and those from before the local-quick-steps patch', () => {
+  it('has recorded histories to replay: hourly (success and timer-driven failure, today\'s and from before the local-quick-steps patch) and backfill (steered, deferred, retried, dry run; recorded before the state-reducer split)', () => {
     assert.deepEqual(files.sort(), [
+      'backfill-deferred-0.json',
+      'backfill-dryrun-0.json',
+      'backfill-retry-0.json',
+      'backfill-steer-0.json',
+      'backfill-steer-1.json',
       'hourly-published-v1-remote-steps.json',
       'hourly-published.json',
       'hourly-raw-missing-v1-remote-steps.json',
