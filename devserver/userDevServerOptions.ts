@@ -11,11 +11,24 @@ import { SEARCH_ATTRIBUTES } from '../core/searchAttributes';
 import type { DevServerOptions } from './devServer';
 
 /**
- * SQLite pragmas for the state file. The server's own default is a rollback journal with
- * synchronous=FULL: several fsyncs for every transaction it commits (each workflow task,
- * activity start and completion).
+ * SQLite pragmas for the state file: write-ahead log, synced at checkpoints only.
+ *
+ * The server's own default is a rollback journal with synchronous=FULL: for every transaction it
+ * commits (each workflow task, activity start and completion) it creates, syncs and deletes a
+ * journal file and syncs the database. Bench B2, 240 hours at concurrency 16, same run: 2.8-3.7
+ * partitions/s with that default, 8.6 with these, 7.9 on the in-memory server; the server's CPU
+ * per partition 101-120 ms -> 55 ms (in-memory: 61). synchronous=FULL with WAL (one sync per
+ * commit) gave 4.2/s; OFF gave 9.0/s, within the noise of NORMAL.
+ *
+ * What it gives up: a committed transaction survives a crash of the server or of npm start (it
+ * is in the OS's page cache), but after a power loss or an OS crash the transactions since the
+ * last checkpoint may be rolled back. The file stays consistent (WAL never tears a commit), so
+ * Temporal resumes from a slightly earlier state and re-runs the steps it no longer sees done;
+ * every step is idempotent (a re-published hour replaces, never appends), so the lake is not
+ * harmed. OFF was not chosen: it also skips the syncs that keep the file consistent at a
+ * checkpoint, so a power loss could corrupt it, for no speed measured.
  */
-export const USER_SQLITE_PRAGMAS: Record<string, string> = {};
+export const USER_SQLITE_PRAGMAS: Record<string, string> = { journal_mode: 'wal', synchronous: 'normal' };
 
 /** Where `npm start` keeps the dev server's state and log: beside the lake it belongs to. */
 export function userDevServerStateDir(config: Pick<PipelineConfig, 'lake'>): string {

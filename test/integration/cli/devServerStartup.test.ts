@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadConfig } from '../../../config/config';
 import { DevServerPortTakenError, startDevServer } from '../../../devserver/devServer';
+import { freePort } from '../../../devserver/freePort';
+import { userDevServerOptions } from '../../../devserver/userDevServerOptions';
 import { holdPort } from '../../support/portSquatter';
 
 describe('dev server start-up: taken ports and a Web UI that is ready (real temporal CLI)', function () {
@@ -39,6 +45,20 @@ describe('dev server start-up: taken ports and a Web UI that is ready (real temp
       assert.ok(namespaces.namespaces.some((n) => n.namespaceInfo.name === 'default'), JSON.stringify(namespaces).slice(0, 300));
     } finally {
       await server.stop();
+    }
+  });
+
+  it("npm start's options reach the server: its state file runs in WAL mode (the -wal file exists while it runs)", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'devserver-pragmas-'));
+    const config = loadConfig({ CLICKSTREAM_LAKE_DIR: dir, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, CLICKSTREAM_TEMPORAL_UI_PORT: String(await freePort()) });
+    const options = userDevServerOptions(config);
+    const server = await startDevServer(options);
+    try {
+      assert.equal(options.sqlitePragmas?.journal_mode, 'wal');
+      assert.ok(existsSync(`${options.dbFile}-wal`), `no ${options.dbFile}-wal: the journal_mode pragma did not reach the server`);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
