@@ -1,26 +1,10 @@
-import type { BackfillMode } from '../core/contracts/backfill';
+import type { PlanChunkInput, PlannedChunk } from '../core/contracts/backfill';
 import { isRetryable, PipelineError } from '../core/errors';
 import { addHours, formatHour, parseHour, partitionValues, PARTITION_KEYS, type Hour } from '../core/hours';
 import { hourWorkflowId } from '../core/ids';
 import { isPublished, rawChanged } from '../core/lineage';
 import type { ActivityDeps } from './deps';
 import { readRawManifest } from './rawManifest';
-
-
-export interface PlanChunkInput {
-  from: string;
-  count: number;
-  mode: BackfillMode;
-}
-
-export interface PlannedChunk {
-  /** Hours to run, in order. */
-  run: string[];
-  /** Hours deliberately not run, with why (shown in progress; nothing silently dropped). */
-  skipped: Array<{ hour: string; reason: string }>;
-  /** Hours that cannot run (no raw data), reported as failed without starting a workflow. */
-  failed: Array<{ hour: string; reason: string }>;
-}
 
 const FAILED_STATES = new Set(['failed', 'cancelled', 'terminated', 'timed_out']);
 

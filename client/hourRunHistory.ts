@@ -1,6 +1,6 @@
 /** HourRunHistory over the Temporal client: DescribeWorkflowExecution of the hour's latest run. */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { HourRunHistory, HourRunStatus } from '../activities/deps';
+import type { HourRunHistory, HourRunStatus } from '../core/contracts/hourRuns';
 
 const STATUS: Record<string, HourRunStatus> = {
   RUNNING: 'running',

@@ -11,7 +11,7 @@
 import * as path from 'node:path';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import type { HourRunHistory } from '../activities/deps';
+import type { HourRunHistory } from '../core/contracts/hourRuns';
 import type { PipelineConfig } from '../config/config';
 import { engineTaskQueue } from '../core/ids';
 import { bootstrapCatalog } from '../lake/createBackend';

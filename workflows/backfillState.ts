@@ -5,8 +5,7 @@
  * never mutated, so every rule of the backfill is unit-tested without a server
  * (test/unit/workflows/backfillState.test.ts) and workflows/backfill.ts is only wiring.
  */
-import type { PipelineActivities } from '../activities';
-import { assertConcurrency, type BackfillProgress, type BackfillResult, type BackfillSettings, type BackfillState } from '../core/contracts/backfill';
+import { assertConcurrency, type BackfillProgress, type BackfillResult, type BackfillSettings, type BackfillState, type PlannedChunk } from '../core/contracts/backfill';
 import { addHours, formatHour, hourCount, parseHour } from '../core/hours';
 
 /** Planning reads the catalog and raw listings a week at a time. */
@@ -14,7 +13,7 @@ export const PLAN_CHUNK_HOURS = 168;
 /** A dry run's result lists this many of the hours it would run (and counts them all). */
 export const WOULD_RUN_SHOWN = 100;
 
-export type PlannedChunk = Awaited<ReturnType<PipelineActivities['planBackfillHours']>>;
+export type { PlannedChunk };
 
 /** One run's state: what continue-as-new carries, plus the hours whose children are running now. */
 export interface BackfillRunState extends BackfillState {

@@ -5,7 +5,7 @@
  * manifest the pipeline reads) and each hour's last workflow run in Temporal.
  */
 import type { Command } from 'commander';
-import type { HourRunHistory, HourRunStatus } from '../../activities/deps';
+import type { HourRunHistory, HourRunStatus } from '../../core/contracts/hourRuns';
 import { readRawManifest } from '../../activities/rawManifest';
 import { temporalHourRunHistory } from '../../client/hourRunHistory';
 import type { PipelineConfig } from '../../config/config';

@@ -187,3 +187,19 @@ export function validateBackfillInput(input: BackfillInput, nowMs: number): Back
   }
   return { from: formatHour(from!), to: formatHour(to!), total, concurrency, mode, dryRun: input.dryRun ?? false, table, rawWait, historyBudget };
 }
+
+/** One chunk of a backfill range for the planner activity: `count` hours from `from`, in `mode`. */
+export interface PlanChunkInput {
+  from: string;
+  count: number;
+  mode: BackfillMode;
+}
+
+export interface PlannedChunk {
+  /** Hours to run, in order. */
+  run: string[];
+  /** Hours deliberately not run, with why (shown in progress; nothing silently dropped). */
+  skipped: Array<{ hour: string; reason: string }>;
+  /** Hours that cannot run (no raw data), reported as failed without starting a workflow. */
+  failed: Array<{ hour: string; reason: string }>;
+}
