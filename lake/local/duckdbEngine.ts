@@ -56,6 +56,7 @@ export class DuckDbQueryEngine implements QueryEngine {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly store: LakeFolderStore,
+    private readonly memoryMiB: number | undefined,
   ) {}
 
   static async create(opts: { threads: number; memoryMiB?: number; store: LakeFolderStore }): Promise<DuckDbQueryEngine> {
@@ -79,7 +80,7 @@ export class DuckDbQueryEngine implements QueryEngine {
     } finally {
       setup.closeSync();
     }
-    return new DuckDbQueryEngine(instance, opts.store);
+    return new DuckDbQueryEngine(instance, opts.store, opts.memoryMiB);
   }
 
   async start(request: QueryRequest): Promise<string> {
@@ -173,7 +174,7 @@ export class DuckDbQueryEngine implements QueryEngine {
       }
     } catch (err) {
       record.state = record.cancelRequested ? 'CANCELLED' : 'FAILED';
-      record.reason = (err as Error).message;
+      record.reason = this.explain((err as Error).message);
     } finally {
       record.endedAt = Date.now();
     }
@@ -261,13 +262,23 @@ export class DuckDbQueryEngine implements QueryEngine {
       record.connection = undefined;
       conn?.closeSync();
       record.state = record.cancelRequested ? 'CANCELLED' : 'FAILED';
-      record.reason = (err as Error).message;
+      record.reason = this.explain((err as Error).message);
     } finally {
       record.endedAt = Date.now();
     }
   }
 
   // ---- end of resultPages ----
+
+  /**
+   * DuckDB's message, plus which setting bounds its memory when it ran out: its own advice
+   * (SET memory_limit) is not something an operator can do to a worker. The exact line reader
+   * holds each file whole, so a large file that is not plain needs about three times its size.
+   */
+  private explain(message: string): string {
+    if (!/^Out of Memory Error/.test(message) || this.memoryMiB === undefined) return message;
+    return `${message}\n(this worker's DuckDB memory is CLICKSTREAM_DUCKDB_MEMORY_MIB=${this.memoryMiB}; a raw file that is not plain LF-ended text is read whole, so it needs about three times its size: raise the setting, or write such files with LF line ends)`;
+  }
 
   private localPath(uri: string): string {
     const { bucket, key } = parseS3Uri(uri);

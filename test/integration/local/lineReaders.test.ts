@@ -145,6 +145,51 @@ describe('lake/local line readers: plain (parallel CSV scan) and exact (read_tex
     assert.match(status.reason ?? '', /part-0000\.jsonl' as valid UTF-8 encoded text: line 2 holds U\+FFFD/);
   });
 
+  it('under a 128 MiB memory bound, a 48 MB hour curates on the plain reader (streaming, spilling); a 144 MB file that is not plain fails naming the setting to raise', async () => {
+    const small = await makeTestLake({ CLICKSTREAM_DUCKDB_MEMORY_MIB: '128' });
+    try {
+      const lines = Array.from({ length: 600_000 }, (_, i) => `{"event_id":"e${i}","user_id":"u${i % 97}","event_time":"2024-03-01T07:${String(i % 60).padStart(2, '0')}:00Z"}`);
+      const { bucket } = small.config.lake;
+      const run = async (name: string, eol: string) => {
+        await small.backend.store.put(bucket, `raw/bound/${name}/part-0000.jsonl`, lines.join(eol) + eol);
+        const input = {
+          rawFiles: [s3Uri(bucket, `raw/bound/${name}/part-0000.jsonl`)],
+          stagingLocation: s3Uri(bucket, `staging/bound/${name}/`),
+          partition: { year: '2024', month: '03', day: '01', hour: '07' },
+          idempotencyToken: `bounded-${name}`.padEnd(32, '-'),
+        };
+        const id = await small.backend.engine.start(duckdbStatements.curateHour(input));
+        for (;;) {
+          const status = await small.backend.engine.status(id);
+          if (status.state !== 'QUEUED' && status.state !== 'RUNNING') return status;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      const lf = await run('lf', '\n');
+      assert.equal(lf.state, 'SUCCEEDED', lf.reason);
+      const [rows] = await small.backend.engine.runNow('SELECT count(*) AS n FROM read_parquet($f)', { f: s3Uri(small.config.lake.bucket, 'staging/bound/lf/part-00000.parquet') });
+      assert.equal(Number(rows!.n), lines.length);
+      // A file that is not plain is read whole (read_text's one value per file): past the bound,
+      // the hour fails with DuckDB's error and the setting an operator can raise.
+      await small.backend.store.put(bucket, 'raw/bound/big/part-0000.jsonl', Array.from({ length: 3 }, () => lines.join('\r\n')).join('\r\n'));
+      const id = await small.backend.engine.start({
+        sql: 'SELECT count(*) AS lines FROM clickstream_raw_lines($raw_files)',
+        params: { raw_files: [s3Uri(bucket, 'raw/bound/big/part-0000.jsonl')] },
+        idempotencyToken: 'bounded-oom'.padEnd(32, '-'),
+      });
+      let oom = await small.backend.engine.status(id);
+      while (oom.state === 'QUEUED' || oom.state === 'RUNNING') {
+        await new Promise((r) => setTimeout(r, 20));
+        oom = await small.backend.engine.status(id);
+      }
+      assert.equal(oom.state, 'FAILED');
+      assert.match(oom.reason ?? '', /^Out of Memory Error/);
+      assert.match(oom.reason ?? '', /CLICKSTREAM_DUCKDB_MEMORY_MIB=128; a raw file that is not plain LF-ended text is read whole/);
+    } finally {
+      await small.cleanup();
+    }
+  });
+
   it('a line reader other than exact or plain fails the query, naming the accepted values', async () => {
     const files = await writeHour(withLfEnds(TRICKY_HOUR));
     await assert.rejects(curatedRows(files, 'fast'), /line reader must be 'exact' or 'plain', got 'fast'/);
