@@ -40,7 +40,7 @@ const envSchema = z.object({
   CLICKSTREAM_CURATED_TABLE: identifier('curated table').default(DEFAULT_CURATED_TABLE),
   CLICKSTREAM_DUCKDB_THREADS: intIn(1, 256).default(2),
   // DuckDB's memory per worker process in MiB, all its queries together; past it, DuckDB spills to disk.
-  CLICKSTREAM_DUCKDB_MEMORY_MIB: intIn(128, 1_048_576).default(1024),
+  CLICKSTREAM_DUCKDB_MEMORY_MIB: intIn(128, 1_048_576).default(768),
   // Engine queries in flight per worker process: live hours have their own slots, so a backfill never starves them.
   CLICKSTREAM_ENGINE_SLOTS_LIVE: intIn(1, 256).default(2),
   CLICKSTREAM_ENGINE_SLOTS_BACKFILL: intIn(1, 256).default(4),

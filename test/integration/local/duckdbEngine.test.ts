@@ -188,10 +188,10 @@ describe('lake/local/duckdbEngine (real DuckDB)', () => {
     assert.deepEqual(rows.map((r) => r.function_name), ['clickstream_checked_lines', 'clickstream_classified_lines', 'clickstream_csv_rows', 'clickstream_curated_events', 'clickstream_lines', 'clickstream_lines_are_plain', 'clickstream_plain_lines', 'clickstream_raw_lines']);
   });
 
-  it('DuckDB memory is bounded by CLICKSTREAM_DUCKDB_MEMORY_MIB (default 1024), and spills go to a temp folder of its own, not the working directory', async () => {
+  it('DuckDB memory is bounded by CLICKSTREAM_DUCKDB_MEMORY_MIB (default 768), and spills go to a temp folder of its own, not the working directory', async () => {
     const [settings] = await engine.runNow("SELECT current_setting('memory_limit') AS memory_limit, current_setting('temp_directory') AS temp_directory");
-    assert.equal(lake.config.engine.memoryMiB, 1024);
-    assert.match(String(settings!.memory_limit), /^(1024\.0 MiB|1\.0 GiB)$/);
+    assert.equal(lake.config.engine.memoryMiB, 768);
+    assert.match(String(settings!.memory_limit), /^768\.0 MiB$/);
     assert.match(String(settings!.temp_directory), new RegExp(`clickstream-duckdb-${process.pid}$`));
   });
 

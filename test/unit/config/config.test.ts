@@ -30,7 +30,7 @@ describe('config/config', () => {
     assert.equal(c.lake.rawPrefix, 'raw/clickstream');
     assert.equal(c.lake.curatedPrefix, 'curated/clickstream');
     assert.deepEqual(c.tables, { database: 'clickstream', raw: 'clickstream_events', curated: 'clickstream_events_curated' });
-    assert.deepEqual(c.engine, { threads: 2, memoryMiB: 1024, poll: { initialMs: 10, maxMs: 5000, multiplier: 1.5 }, slots: { live: 2, backfill: 4 } });
+    assert.deepEqual(c.engine, { threads: 2, memoryMiB: 768, poll: { initialMs: 10, maxMs: 5000, multiplier: 1.5 }, slots: { live: 2, backfill: 4 } });
     assert.deepEqual(c.rawWait, { timeoutSeconds: 7200, recheckSeconds: 300 });
     assert.deepEqual(c.temporal, { address: 'localhost:7233', namespace: 'default', taskQueue: DEFAULT_TASK_QUEUE, uiPort: 8233 });
     assert.deepEqual(c.schedule, { minuteOffset: 10 });
