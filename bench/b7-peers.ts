@@ -104,8 +104,9 @@ function sizes(quick: boolean): Size[] {
         { ...real, hours: 8, runsHours: 0, concurrencies: [4], rounds: 1 },
       ]
     : [
-        { ...tiny, hours: 720, runsHours: 48, concurrencies: [4, 16], rounds: 1 },
-        { ...real, hours: 240, runsHours: 16, concurrencies: [4, 16], rounds: 1 },
+        // ~13 minutes on the 2-core machine: the per-partition runs (~6 CPU-s each) are the dearest.
+        { ...tiny, hours: 720, runsHours: 32, concurrencies: [4, 16], rounds: 1 },
+        { ...real, hours: 160, runsHours: 12, concurrencies: [4, 16], rounds: 1 },
       ];
 }
 
@@ -282,13 +283,14 @@ async function countParquet(root: string): Promise<{ files: number; rows: number
 }
 
 /** DuckDB on each side: the node binding's and the peer's Python package (pinned to the same release). */
-async function versions(): Promise<{ ours: string; peer: string }> {
+async function versions(): Promise<{ ours: string; peerDuckdb: string; dagster: string }> {
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
   try {
     const ours = String((await conn.runAndReadAll('SELECT version() AS v')).getRowObjectsJS()[0]!.v);
     const { stdout } = await run$(PYTHON, ['-c', 'import duckdb, dagster; print(duckdb.__version__, dagster.__version__)']);
-    return { ours, peer: stdout.trim() };
+    const [peerDuckdb = '?', dagster = '?'] = stdout.trim().split(' ');
+    return { ours, peerDuckdb, dagster };
   } finally {
     conn.closeSync();
     db.closeSync();
@@ -305,7 +307,7 @@ const LABEL: Record<System, string> = {
   'dagster-single': 'Dagster, single-run backfill',
 };
 
-function report(ctx: BenchContext, sizeList: Size[], ms: Measurement[], v: { ours: string; peer: string }): BenchOutput {
+function report(ctx: BenchContext, sizeList: Size[], ms: Measurement[], v: { ours: string; peerDuckdb: string; dagster: string }): BenchOutput {
   const judged = !ctx.quick;
   const targets: TargetCheck[] = [];
   const sections: string[] = [];
@@ -316,7 +318,7 @@ function report(ctx: BenchContext, sizeList: Size[], ms: Measurement[], v: { our
     const best = [...size.concurrencies].sort((a, b) => med(of('ours', b), (m) => m.partitionsPerS) - med(of('ours', a), (m) => m.partitionsPerS))[0]!;
     const ours = of('ours', best);
     const rows = [
-      ...size.concurrencies.map((c) => row(`${LABEL.ours}, concurrency ${c}${c === best ? ' (judged)' : ''}`, of('ours', c), ours)),
+      ...size.concurrencies.map((c) => row(`${LABEL.ours}, concurrency ${c}${c === best ? ' (judged)' : ''}`, of('ours', c))),
       row(LABEL['dagster-single'], of('dagster-single'), ours),
       ...(size.runsHours > 0 ? [row(`${LABEL['dagster-runs']}, ${size.runsHours} hours`, of('dagster-runs'), ours)] : []),
     ];
@@ -344,7 +346,7 @@ function report(ctx: BenchContext, sizeList: Size[], ms: Measurement[], v: { our
   }
   const markdown = [
     'The same raw hours (written once by the generator, as `clickstream generate` writes them; ours reads hard links to the same files) and the same DuckDB SQL ' +
-      `(\`sql/duckdb/setup_*.sql\`, \`curate_hour.sql\`, \`validation_counts.sql\`, read at run time by both; DuckDB ${v.ours} in the worker, Python duckdb and dagster ${v.peer} in the peer, ` +
+      `(\`sql/duckdb/setup_*.sql\`, \`curate_hour.sql\`, \`validation_counts.sql\`, read at run time by both; DuckDB ${v.ours} in the worker, Python duckdb ${v.peerDuckdb} under Dagster ${v.dagster} in the peer, ` +
       'both on the engine\'s default threads). Ours: the dev server as `npm start` starts it (a SQLite state file), the production worker in the benchmark process, ' +
       'the backfill started as `clickstream backfill start` starts it; timed from the start to its result, CPU = worker + dev server. ' +
       'Dagster (`bench/peers/dagster/`: an hourly-partitioned asset, a lake resource, a definitions module): per-partition runs via `dagster job backfill` ' +
@@ -365,19 +367,19 @@ function report(ctx: BenchContext, sizeList: Size[], ms: Measurement[], v: { our
     markdown,
   };
 
-  function row(label: string, xs: Measurement[], ours: Measurement[]): (string | number)[] {
+  /** A table row; with `ours` (the judged runs), a peer's row and its ratios. */
+  function row(label: string, xs: Measurement[], ours?: Measurement[]): (string | number)[] {
     const pps = spread(xs.map((m) => m.partitionsPerS));
     const cpu = spread(xs.map((m) => m.cpuPerPartitionS));
-    const oursPps = percentile(ours.map((m) => m.partitionsPerS), 50);
-    const oursCpu = percentile(ours.map((m) => m.cpuPerPartitionS), 50);
+    const ratio = (f: (m: Measurement) => number, theirs: number) => (ours ? `${round(percentile(ours.map(f), 50) / theirs, 2)}×` : '–');
     const split = xs[0]?.cpuWorkerS !== undefined ? ` (worker ${round(percentile(xs.map((m) => m.cpuWorkerS! / m.partitions), 50), 3)} + server ${round(percentile(xs.map((m) => m.cpuServerS! / m.partitions), 50), 3)})` : '';
     return [
       label,
       xs.length,
-      fmtSpread(pps, '', 2),
-      `${fmtSpread(cpu, '', 3)}${split}`,
-      `${round(oursPps / pps.median, 2)}×`,
-      `${round(oursCpu / cpu.median, 2)}×`,
+      pps.n > 1 ? fmtSpread(pps, '', 2) : round(pps.median, 2),
+      `${cpu.n > 1 ? fmtSpread(cpu, '', 3) : round(cpu.median, 3)}${split}`,
+      ratio((m) => m.partitionsPerS, pps.median),
+      ratio((m) => m.cpuPerPartitionS, cpu.median),
       xs.map((m) => round(m.loadAvg, 1)).join(', '),
     ];
   }
