@@ -24,7 +24,8 @@ import { BenchNotRunnable, type Benchmark, type BenchContext, type BenchOutput }
 import { hourRange, installQuietRuntime, makeBenchLake, readProc } from './lib/harness';
 import { mdTable, type TargetCheck } from './lib/results';
 import { fmtSpread, percentile, round, spread } from './lib/stats';
-import { makeWorkerOn, startBenchDevServer, type BenchTemporal } from './lib/variants';
+import { startUserDevServer } from './lib/userDevServer';
+import { makeWorkerOn, type BenchTemporal } from './lib/variants';
 
 const run$ = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..');
@@ -116,8 +117,8 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
   }
   installQuietRuntime();
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-b7-'));
-  // As `npm start` starts it (workers/main.ts): state in a SQLite file, the default dynamic config.
-  const server = await startBenchDevServer({}, { dbFile: path.join(work, 'temporal', 'temporal.db') });
+  // Exactly as `npm start` starts it (devserver/userDevServerOptions.ts): a SQLite state file, its pragmas.
+  const server = await startUserDevServer();
   const measurements: Measurement[] = [];
   const duckdbVersions = await versions();
   try {
@@ -222,6 +223,7 @@ async function runOurs(ctx: BenchContext, server: BenchTemporal, source: Source,
 async function runDagster(ctx: BenchContext, work: string, source: Source, size: Size, round: number, system: 'dagster-runs' | 'dagster-single'): Promise<Measurement> {
   const hours = system === 'dagster-runs' ? source.hours.slice(0, size.runsHours) : source.hours;
   const dir = await fs.mkdtemp(path.join(work, `${system}-`));
+  const engine = loadConfig({}).engine;
   try {
     const curatedRoot = path.join(dir, 'curated');
     const loadAvg = os.loadavg()[0]!;
@@ -232,7 +234,7 @@ async function runDagster(ctx: BenchContext, work: string, source: Source, size:
         ...['--mode', system === 'dagster-runs' ? 'runs' : 'single'],
         ...['--from', partitionKey(hours[0]!), '--to', partitionKey(hours[hours.length - 1]!), '--partitions', String(hours.length)],
         ...['--home', path.join(dir, 'dagster-home'), '--raw-root', source.rawRoot, '--curated-root', curatedRoot],
-        ...['--threads', String(loadConfig({}).engine.threads)],
+        ...['--threads', String(engine.threads), '--memory-mib', String(engine.memoryMiB ?? '')],
       ],
       { maxBuffer: 16 * 2 ** 20 },
     );
@@ -347,7 +349,7 @@ function report(ctx: BenchContext, sizeList: Size[], ms: Measurement[], v: { our
   const markdown = [
     'The same raw hours (written once by the generator, as `clickstream generate` writes them; ours reads hard links to the same files) and the same DuckDB SQL ' +
       `(\`sql/duckdb/setup_*.sql\`, \`curate_hour.sql\`, \`validation_counts.sql\`, read at run time by both; DuckDB ${v.ours} in the worker, Python duckdb ${v.peerDuckdb} under Dagster ${v.dagster} in the peer, ` +
-      'both on the engine\'s default threads). Ours: the dev server as `npm start` starts it (a SQLite state file), the production worker in the benchmark process, ' +
+      'both with the engine\'s default threads and memory limit). Ours: the dev server exactly as `npm start` starts it (bench/lib/userDevServer.ts: a SQLite state file with npm start\'s pragmas), the production worker in the benchmark process, ' +
       'the backfill started as `clickstream backfill start` starts it; timed from the start to its result, CPU = worker + dev server. ' +
       'Dagster (`bench/peers/dagster/`: an hourly-partitioned asset, a lake resource, a definitions module): per-partition runs via `dagster job backfill` ' +
       '(QueuedRunCoordinator, 4 at a time, dequeued every 1 s instead of the default 5 s, DefaultRunLauncher), timed from the submission to the last run\'s end with the daemon already up; ' +

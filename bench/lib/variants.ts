@@ -115,12 +115,9 @@ export interface BenchTemporal {
   stop(): Promise<void>;
 }
 
-/**
- * A second dev server (devserver/devServer.ts, this project's search attributes) with other dynamic
- * config; with `dbFile`, its state in that SQLite file, as `npm start` keeps it (B7).
- */
-export async function startBenchDevServer(dynamicConfig: Record<string, string | number | boolean>, opts: { dbFile?: string } = {}): Promise<BenchTemporal> {
-  const server = await startDevServer({ searchAttributes: SEARCH_ATTRIBUTES, dynamicConfig, dbFile: opts.dbFile });
+/** A second dev server (devserver/devServer.ts, this project's search attributes) with other dynamic config. */
+export async function startBenchDevServer(dynamicConfig: Record<string, string | number | boolean>): Promise<BenchTemporal> {
+  const server = await startDevServer({ searchAttributes: SEARCH_ATTRIBUTES, dynamicConfig });
   const connection = await Connection.connect({ address: server.address });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   return {

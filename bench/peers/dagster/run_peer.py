@@ -1,7 +1,7 @@
 """Runs one B7 measurement of the Dagster peer and prints one JSON line on stdout.
 
-  run_peer.py --mode runs|single --from 2024-01-01-00:00 --to 2024-01-01-23:00 --home DIR
-              --raw-root DIR --curated-root DIR [--threads 2]
+  run_peer.py --mode runs|single --from 2024-01-01-00:00 --to 2024-01-01-23:00 --partitions 24
+              --home DIR --raw-root DIR --curated-root DIR [--threads 2] [--memory-mib 768]
 
 runs:   `dagster job backfill` of the job: one run per partition, queued (QueuedRunCoordinator,
         4 at a time), launched by `dagster-daemon` (started first, outside the timing).
@@ -171,6 +171,7 @@ def main() -> None:
     parser.add_argument("--raw-root", required=True)
     parser.add_argument("--curated-root", required=True)
     parser.add_argument("--threads", default="2")
+    parser.add_argument("--memory-mib", default="", help="DuckDB memory_limit in MiB; empty: DuckDB's default")
     args = parser.parse_args()
 
     become_subreaper()
@@ -181,6 +182,7 @@ def main() -> None:
         "B7_RAW_ROOT": args.raw_root,
         "B7_CURATED_ROOT": args.curated_root,
         "B7_DUCKDB_THREADS": str(args.threads),
+        "B7_DUCKDB_MEMORY_MIB": str(args.memory_mib or 0),
         "PYTHONPATH": str(HERE),
         "PYTHONUNBUFFERED": "1",
     }

@@ -17,6 +17,7 @@ defs = Definitions(
             raw_root=EnvVar("B7_RAW_ROOT"),
             curated_root=EnvVar("B7_CURATED_ROOT"),
             threads=EnvVar.int("B7_DUCKDB_THREADS"),
+            memory_mib=EnvVar.int("B7_DUCKDB_MEMORY_MIB"),
         )
     },
 )

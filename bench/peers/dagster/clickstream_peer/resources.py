@@ -24,8 +24,10 @@ class LakePaths(ConfigurableResource):
     raw_root: str
     curated_root: str
     sql_dir: str = str(REPO_ROOT / "sql" / "duckdb")
-    # The pipeline's engine default (config/config.ts engine.threads), so both run DuckDB alike.
+    # The pipeline's engine defaults (config/config.ts engine.threads, engine.memoryMiB), so both
+    # run DuckDB alike; memory_mib 0 leaves DuckDB's own default.
     threads: int = 2
+    memory_mib: int = 0
 
     def raw_files(self, hour: datetime) -> list[str]:
         return sorted(str(p) for p in (Path(self.raw_root) / hour_path(hour)).glob("*.jsonl"))
@@ -63,10 +65,10 @@ class LakePaths(ConfigurableResource):
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB with the pipeline's settings and its setup macros (setup_*.sql)."""
-        con = duckdb.connect(
-            ":memory:",
-            config={"threads": self.threads, "enable_external_file_cache": False},
-        )
+        config: dict[str, Any] = {"threads": self.threads, "enable_external_file_cache": False}
+        if self.memory_mib:
+            config["memory_limit"] = f"{self.memory_mib}MiB"
+        con = duckdb.connect(":memory:", config=config)
         # Zone-less raw timestamps are UTC by the data contract (lake/local/duckdbEngine.ts does the same).
         con.execute("SET TimeZone = 'UTC'")
         for setup in sorted(Path(self.sql_dir).glob("setup_*.sql")):
