@@ -88,6 +88,8 @@ export interface QueryStats {
   queueMs: number;
   /** Rows returned or written, when the engine reports it. */
   rows?: number;
+  /** How raw lines were read, where the engine chooses: DuckDB's 'plain' or 'exact', or 'plain, then exact' after a plain run failed. */
+  lineReader?: string;
 }
 
 export interface QueryStatus {

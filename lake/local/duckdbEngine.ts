@@ -42,7 +42,15 @@ interface QueryRecord {
   results?: Record<string, unknown>[];
   connection?: DuckDBConnection;
   cancelRequested: boolean;
+  lineReader?: string;
 }
+
+/**
+ * Below this many input bytes an hour is read exactly, without proving it plain: one thread reads
+ * a few MiB in milliseconds, less than the proof's extra scan and query cost, so the many tiny hours
+ * of a backfill pay nothing for the fast path.
+ */
+export const PLAIN_READER_MIN_BYTES = 4 * 2 ** 20;
 
 /** Completed queries kept for status/results; older ones are forgotten (their callers have moved on). */
 const MAX_REMEMBERED_QUERIES = 2_000;
@@ -108,6 +116,7 @@ export class DuckDbQueryEngine implements QueryEngine {
         queueMs: (q.startedAt ?? now) - q.submittedAt,
         engineMs: q.startedAt ? (q.endedAt ?? now) - q.startedAt : 0,
         rows: q.rows,
+        lineReader: q.lineReader,
       },
     };
   }
@@ -164,7 +173,7 @@ export class DuckDbQueryEngine implements QueryEngine {
       record.state = 'RUNNING';
       if (record.cancelRequested) throw new Error('INTERRUPT: cancelled before start');
       try {
-        const reader = await this.runReadingLines(conn, request.sql, values, types, () => record.cancelRequested);
+        const reader = await this.runReadingLines(conn, request.sql, values, types, record);
         record.results = reader.getRowObjectsJS() as Record<string, unknown>[];
         record.rows = reader.currentRowCount;
         record.state = 'SUCCEEDED';
@@ -186,21 +195,25 @@ export class DuckDbQueryEngine implements QueryEngine {
    * every file is proven plain, else with the exact reader. Should the plain run fail (a U+FFFD,
    * say), it runs again with the exact reader, whose outcome and error message are the answer:
    * the fast path can change how fast an hour is read, never what it yields or how it fails.
+   * A small hour is read exactly without the proof (PLAIN_READER_MIN_BYTES).
    */
   private async runReadingLines(
     conn: DuckDBConnection,
     sql: string,
     values: Record<string, DuckDBValue>,
     types: Record<string, DuckDBType>,
-    cancelled: () => boolean,
+    record: QueryRecord,
   ): Promise<DuckDBResultReader> {
     if (values.line_reader === undefined) return conn.runAndReadAll(sql, values, types);
-    const withReader = (reader: LineReader) => conn.runAndReadAll(sql, { ...values, line_reader: reader }, types);
-    if (!(await linesArePlain(conn, values.raw_files, types.raw_files))) return withReader('exact');
+    const withReader = (reader: LineReader) => {
+      record.lineReader = record.lineReader ? `${record.lineReader}, then ${reader}` : reader;
+      return conn.runAndReadAll(sql, { ...values, line_reader: reader }, types);
+    };
+    if (record.bytesScanned < PLAIN_READER_MIN_BYTES || !(await linesArePlain(conn, values.raw_files, types.raw_files))) return withReader('exact');
     try {
       return await withReader('plain');
     } catch (err) {
-      if (cancelled()) throw err;
+      if (record.cancelRequested) throw err;
       return withReader('exact');
     }
   }

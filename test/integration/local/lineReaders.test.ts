@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { s3Uri } from '../../../core/locations';
 import type { QueryRequest, QueryStatus } from '../../../lake/ports';
-import type { DuckDbQueryEngine } from '../../../lake/local/duckdbEngine';
+import { PLAIN_READER_MIN_BYTES, type DuckDbQueryEngine } from '../../../lake/local/duckdbEngine';
 import { duckdbStatements } from '../../../lake/local/duckdbStatements';
 import { TRICKY_HOUR, countsOf, fileBody, type TrickyFile, type TrickyHour } from '../../fixtures/trickyHours';
 import { makeTestLake, type TestLake } from '../../support/testLake';
@@ -21,6 +21,15 @@ function withLfEnds(hour: TrickyHour): TrickyHour {
     return { name: f.name, lines: leadingBom ? [{ text: '', note: 'keeps the BOM off the file start', outcome: 'blank' }, ...lines] : lines };
   });
   return { ...hour, files };
+}
+
+/** One file of distinct valid events, more than PLAIN_READER_MIN_BYTES, so the engine takes the plain reader (smaller hours are read exactly without the proof). */
+function padding(prefix: string): TrickyFile {
+  const lines = [];
+  for (let i = 0; lines.length * 100 < PLAIN_READER_MIN_BYTES * 1.2; i++) {
+    lines.push({ text: `{"event_id":"${prefix}-${String(i).padStart(8, '0')}","user_id":"u${i % 50}","event_time":"2024-03-01T07:00:00Z","page_url":"https://shop.example.com/"}`, note: 'padding', outcome: 'curated' as const });
+  }
+  return { name: `part-zz-${prefix}.jsonl`, lines };
 }
 
 describe('lake/local line readers: plain (parallel CSV scan) and exact (read_text), real DuckDB', () => {
@@ -97,13 +106,16 @@ describe('lake/local line readers: plain (parallel CSV scan) and exact (read_tex
   });
 
   it('through the engine, curation and validation of a plain hour give the fixture counts and the same Parquet rows as the exact reader', async () => {
-    const hour = withLfEnds(TRICKY_HOUR);
+    const lf = withLfEnds(TRICKY_HOUR);
+    const hour = { ...lf, files: [...lf.files, padding('pad')] };
     const files = await writeHour(hour);
     const input = request(files, 'engine');
     const curated = await run(duckdbStatements.curateHour(input));
     assert.equal(curated.status.state, 'SUCCEEDED', curated.status.reason);
+    assert.equal(curated.status.stats.lineReader, 'plain');
     const validated = await run(duckdbStatements.validationCounts(validationOf(input)));
     assert.equal(validated.status.state, 'SUCCEEDED', validated.status.reason);
+    assert.equal(validated.status.stats.lineReader, 'plain');
     const [v] = validated.rows;
     const expected = countsOf(hour);
     assert.deepEqual(
@@ -118,14 +130,20 @@ describe('lake/local line readers: plain (parallel CSV scan) and exact (read_tex
     assert.deepEqual(parquet, exact);
   });
 
-  it('the original tricky hour (CRLF, lone CR, a BOM at a file start) is not plain: the engine reads it exactly', async () => {
+  it('the original tricky hour (CRLF, lone CR, a BOM at a file start) is not plain: the engine reads it exactly, as it does a small plain hour', async () => {
     const files = await writeHour(TRICKY_HOUR);
     assert.equal(await plainProof(files).catch(() => false), false);
     const input = request(files, 'crlf');
-    assert.equal((await run(duckdbStatements.curateHour(input))).status.state, 'SUCCEEDED');
+    const curated = await run(duckdbStatements.curateHour(input));
+    assert.equal(curated.status.state, 'SUCCEEDED');
+    assert.equal(curated.status.stats.lineReader, 'exact');
     const [v] = (await run(duckdbStatements.validationCounts(validationOf(input)))).rows;
     assert.equal(Number(v!.raw_lines), countsOf(TRICKY_HOUR).rawLines);
     assert.equal(Number(v!.curated_rows), countsOf(TRICKY_HOUR).curatedRows);
+    // A plain hour under PLAIN_READER_MIN_BYTES is read exactly too, without the proof's extra scan.
+    const small = await run(duckdbStatements.curateHour(request(await writeHour(withLfEnds(TRICKY_HOUR)), 'small')));
+    assert.equal(small.status.state, 'SUCCEEDED');
+    assert.equal(small.status.stats.lineReader, 'exact');
   });
 
   it('a plain hour holding U+FFFD fails on the plain reader, and the engine reruns it exactly: the failure names the file and line', async () => {
@@ -135,13 +153,14 @@ describe('lake/local line readers: plain (parallel CSV scan) and exact (read_tex
       files: [{ name: 'part-0000.jsonl', lines: [
         { text: '{"event_id":"a","user_id":"u","event_time":"2024-03-01T07:00:00Z"}', note: 'fine', outcome: 'curated' },
         { text: '{"event_id":"b\uFFFD","user_id":"u","event_time":"2024-03-01T07:00:00Z"}', note: 'the mark of bad bytes', outcome: 'curated' },
-      ] }],
+      ] }, padding('pad')],
       expected: { failure: /UTF-8/ },
     });
     assert.equal(await plainProof(files), true);
     await assert.rejects(curatedRows(files, 'plain'), /U\+FFFD: read this hour with the exact reader/);
     const { status } = await run(duckdbStatements.curateHour(request(files, 'fffd')));
     assert.equal(status.state, 'FAILED');
+    assert.equal(status.stats.lineReader, 'plain, then exact');
     assert.match(status.reason ?? '', /part-0000\.jsonl' as valid UTF-8 encoded text: line 2 holds U\+FFFD/);
   });
 
@@ -167,6 +186,7 @@ describe('lake/local line readers: plain (parallel CSV scan) and exact (read_tex
       };
       const lf = await run('lf', '\n');
       assert.equal(lf.state, 'SUCCEEDED', lf.reason);
+      assert.equal(lf.stats.lineReader, 'plain');
       const [rows] = await small.backend.engine.runNow('SELECT count(*) AS n FROM read_parquet($f)', { f: s3Uri(small.config.lake.bucket, 'staging/bound/lf/part-00000.parquet') });
       assert.equal(Number(rows!.n), lines.length);
       // A file that is not plain is read whole (read_text's one value per file): past the bound,
