@@ -4,7 +4,7 @@ import { addHours, formatHour, parseHour, partitionValues, PARTITION_KEYS, type 
 import { hourWorkflowId } from '../core/ids';
 import { isPublished, rawChanged } from '../core/lineage';
 import type { ActivityDeps } from './deps';
-import { readRawManifest } from './rawManifest';
+import { readRawManifest } from '../lake/rawManifest';
 
 const FAILED_STATES = new Set(['failed', 'cancelled', 'terminated', 'timed_out']);
 
@@ -47,7 +47,7 @@ export function makePlanBackfillHours(deps: ActivityDeps) {
           return;
         }
       }
-      const manifest = await readRawManifest(deps, hour);
+      const manifest = await readRawManifest(deps.backend.store, deps.layout, hour);
       if (input.mode === 'changed') {
         if (!alreadyPublished) {
           out.skipped.push({ hour: key, reason: 'not published yet (use mode "missing")' });

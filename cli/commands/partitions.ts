@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { HourRunHistory, HourRunStatus } from '../../core/contracts/hourRuns';
-import { readRawManifest } from '../../activities/rawManifest';
+import { readRawManifest } from '../../lake/rawManifest';
 import { temporalHourRunHistory } from '../../client/hourRunHistory';
 import type { PipelineConfig } from '../../config/config';
 import { formatHour, HOUR_FORMAT, hoursBetween, PARTITION_KEYS, type Hour } from '../../core/hours';
@@ -81,7 +81,6 @@ export async function collectPartitions(
     const v = Object.fromEntries(PARTITION_KEYS.map((k, i) => [k, p.values[i]]));
     published.set(`${v.year}-${v.month}-${v.day}T${v.hour}`, p.parameters);
   }
-  const manifestDeps = { backend, layout: config.lake, tables: config.tables, poll: config.engine.poll };
   const hours = hoursBetween(from, to);
   const cells = await mapLimit(hours, LOOKUP_CONCURRENCY, async (hour): Promise<HourCell> => {
     const key = formatHour(hour);
@@ -92,7 +91,7 @@ export async function collectPartitions(
     let fingerprint = '';
     let detail: string | undefined;
     try {
-      const manifest = await readRawManifest(manifestDeps, hour);
+      const manifest = await readRawManifest(backend.store, config.lake, hour);
       rawObjects = manifest.objects;
       fingerprint = manifest.fingerprint;
     } catch (err) {
