@@ -130,10 +130,13 @@ def run_queued(args: argparse.Namespace, env: dict[str, str], workspace: Path, p
     try:
         instance = DagsterInstance.get()
         # Ready once the run-queue daemon has reported in: from then on queued runs are launched.
-        deadline = time.monotonic() + 120
+        # Its start-up took over 2 minutes at a load average of 25 on the 2 shared cores.
+        deadline = time.monotonic() + 600
         while "QUEUED_RUN_COORDINATOR" not in instance.get_daemon_heartbeats():
             if daemon.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"dagster-daemon did not start; see {log.name}")
+                log.flush()
+                sys.stderr.write(Path(log.name).read_text()[-4000:])
+                raise RuntimeError(f"dagster-daemon did not start within 600 s (exit code {daemon.poll()})")
             time.sleep(0.2)
         cpu0 = children_cpu_s() + sum(live_descendants().values())
         t0 = time.perf_counter()
@@ -145,7 +148,9 @@ def run_queued(args: argparse.Namespace, env: dict[str, str], workspace: Path, p
         done = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
         while instance.get_runs_count(RunsFilter(statuses=done)) < partitions:
             if daemon.poll() is not None:
-                raise RuntimeError(f"dagster-daemon exited; see {log.name}")
+                log.flush()
+                sys.stderr.write(Path(log.name).read_text()[-4000:])
+                raise RuntimeError(f"dagster-daemon exited with code {daemon.poll()}")
             time.sleep(0.25)
         wall = time.perf_counter() - t0
         failed = instance.get_runs_count(RunsFilter(statuses=[DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]))
