@@ -142,6 +142,12 @@ export interface QueryEngine {
   handoff?(queryId: string): string | undefined;
   /** Takes over a query a previous attempt was driving, from its heartbeated handoff, before the first status call. */
   resume?(queryId: string, handoff: string): void;
+  /**
+   * For an engine that knows when its query ends (the embedded one runs it in-process): resolves
+   * when the query leaves QUEUED/RUNNING, so the poller checks status then instead of sleeping past
+   * the end. Undefined for an unknown query, and absent where only polling can tell (Athena, Trino).
+   */
+  whenEnded?(queryId: string): Promise<void> | undefined;
   results(queryId: string): Promise<Record<string, unknown>[]>;
   cancel(queryId: string): Promise<void>;
 

@@ -43,6 +43,9 @@ interface QueryRecord {
   connection?: DuckDBConnection;
   cancelRequested: boolean;
   lineReader?: string;
+  /** Resolves when the query leaves QUEUED/RUNNING (whenEnded()). */
+  done: Promise<void>;
+  markDone: () => void;
 }
 
 /**
@@ -96,7 +99,9 @@ export class DuckDbQueryEngine implements QueryEngine {
     if (existing && this.queries.has(existing)) return existing;
 
     const id = randomUUID();
-    const record: QueryRecord = { id, state: 'QUEUED', submittedAt: Date.now(), bytesScanned: 0, cancelRequested: false };
+    let markDone = () => {};
+    const done = new Promise<void>((resolve) => (markDone = resolve));
+    const record: QueryRecord = { id, state: 'QUEUED', submittedAt: Date.now(), bytesScanned: 0, cancelRequested: false, done, markDone };
     this.remember(request.idempotencyToken, record);
     // Deliberately not awaited: start() returns the id at once, like StartQueryExecution.
     void (request.readsPages ? this.executeStreamed(record, request) : this.execute(record, request));
@@ -119,6 +124,10 @@ export class DuckDbQueryEngine implements QueryEngine {
         lineReader: q.lineReader,
       },
     };
+  }
+
+  whenEnded(queryId: string): Promise<void> | undefined {
+    return this.queries.get(queryId)?.done;
   }
 
   async results(queryId: string): Promise<Record<string, unknown>[]> {
@@ -186,6 +195,7 @@ export class DuckDbQueryEngine implements QueryEngine {
       record.reason = this.explain((err as Error).message);
     } finally {
       record.endedAt = Date.now();
+      record.markDone();
     }
   }
 
@@ -278,6 +288,7 @@ export class DuckDbQueryEngine implements QueryEngine {
       record.reason = this.explain((err as Error).message);
     } finally {
       record.endedAt = Date.now();
+      record.markDone();
     }
   }
 

@@ -206,4 +206,22 @@ describe('pipeline activities on the embedded backend (verify, register, publish
       );
     });
   });
+
+  describe('the query poll on the embedded engine', () => {
+    it("wakes when DuckDB's query ends, not when the poll's sleep would have: one status call, long before a 10 s first poll", async () => {
+      const slowPoll = await makeTestLake({ CLICKSTREAM_QUERY_POLL_INITIAL_MS: '10000', CLICKSTREAM_QUERY_POLL_MAX_MS: '10000' });
+      try {
+        await makeRawHour(slowPoll, { hour: HOUR, rows: 20, files: 1 });
+        const acts = localActivities(slowPoll);
+        const manifest = await runActivity(acts.verifyRawPartition, { hour: HOUR });
+        const t0 = Date.now();
+        const staging = await runActivity(acts.curateToStaging, { hour: HOUR, rawPrefix: manifest.prefix, files: manifest.files, runId: 'run-wake' });
+        const waitedMs = Date.now() - t0;
+        assert.equal(staging.statusCalls, 1);
+        assert.ok(waitedMs < 10_000, `returned after ${waitedMs} ms: the first poll slept its whole 10 s`);
+      } finally {
+        await slowPoll.cleanup();
+      }
+    });
+  });
 });
