@@ -18,6 +18,7 @@ import { startBackfill } from '../client/backfillStarter';
 import { loadConfig } from '../config/config';
 import { parseHour } from '../core/hours';
 import { generateHour } from '../generator/clickstreamGenerator';
+import { PLAIN_READER_MIN_BYTES } from '../lake/local/duckdbEngine';
 import { writeRawHour } from '../generator/writeRawHour';
 import type { TestLake } from '../test/support/testLake';
 import { BenchNotRunnable, type Benchmark, type BenchContext, type BenchOutput } from './lib/benchmark';
@@ -234,7 +235,7 @@ async function runDagster(ctx: BenchContext, work: string, source: Source, size:
         ...['--mode', system === 'dagster-runs' ? 'runs' : 'single'],
         ...['--from', partitionKey(hours[0]!), '--to', partitionKey(hours[hours.length - 1]!), '--partitions', String(hours.length)],
         ...['--home', path.join(dir, 'dagster-home'), '--raw-root', source.rawRoot, '--curated-root', curatedRoot],
-        ...['--threads', String(engine.threads), '--memory-mib', String(engine.memoryMiB ?? '')],
+        ...['--threads', String(engine.threads), '--memory-mib', String(engine.memoryMiB ?? ''), '--plain-reader-min-bytes', String(PLAIN_READER_MIN_BYTES)],
       ],
       { maxBuffer: 16 * 2 ** 20 },
     );
@@ -348,7 +349,7 @@ function report(ctx: BenchContext, sizeList: Size[], ms: Measurement[], v: { our
   }
   const markdown = [
     'The same raw hours (written once by the generator, as `clickstream generate` writes them; ours reads hard links to the same files) and the same DuckDB SQL ' +
-      `(\`sql/duckdb/setup_*.sql\`, \`curate_hour.sql\`, \`validation_counts.sql\`, read at run time by both; DuckDB ${v.ours} in the worker, Python duckdb ${v.peerDuckdb} under Dagster ${v.dagster} in the peer, ` +
+      `(\`sql/duckdb/setup_*.sql\`, \`curate_hour.sql\`, \`validation_counts.sql\`, read at run time by both, the peer choosing the line reader as the engine does; DuckDB ${v.ours} in the worker, Python duckdb ${v.peerDuckdb} under Dagster ${v.dagster} in the peer, ` +
       'both with the engine\'s default threads and memory limit). Ours: the dev server exactly as `npm start` starts it (bench/lib/userDevServer.ts: a SQLite state file with npm start\'s pragmas), the production worker in the benchmark process, ' +
       'the backfill started as `clickstream backfill start` starts it; timed from the start to its result, CPU = worker + dev server. ' +
       'Dagster (`bench/peers/dagster/`: an hourly-partitioned asset, a lake resource, a definitions module): per-partition runs via `dagster job backfill` ' +

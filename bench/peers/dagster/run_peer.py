@@ -2,6 +2,7 @@
 
   run_peer.py --mode runs|single --from 2024-01-01-00:00 --to 2024-01-01-23:00 --partitions 24
               --home DIR --raw-root DIR --curated-root DIR [--threads 2] [--memory-mib 768]
+              [--plain-reader-min-bytes 4194304]
 
 runs:   `dagster job backfill` of the job: one run per partition, queued (QueuedRunCoordinator,
         4 at a time), launched by `dagster-daemon` (started first, outside the timing).
@@ -177,6 +178,7 @@ def main() -> None:
     parser.add_argument("--curated-root", required=True)
     parser.add_argument("--threads", default="2")
     parser.add_argument("--memory-mib", default="", help="DuckDB memory_limit in MiB; empty: DuckDB's default")
+    parser.add_argument("--plain-reader-min-bytes", default="0", help="hours smaller than this are read exactly, unproven")
     args = parser.parse_args()
 
     become_subreaper()
@@ -188,6 +190,7 @@ def main() -> None:
         "B7_CURATED_ROOT": args.curated_root,
         "B7_DUCKDB_THREADS": str(args.threads),
         "B7_DUCKDB_MEMORY_MIB": str(args.memory_mib or 0),
+        "B7_PLAIN_READER_MIN_BYTES": str(args.plain_reader_min_bytes),
         "PYTHONPATH": str(HERE),
         "PYTHONUNBUFFERED": "1",
     }

@@ -18,6 +18,7 @@ defs = Definitions(
             curated_root=EnvVar("B7_CURATED_ROOT"),
             threads=EnvVar.int("B7_DUCKDB_THREADS"),
             memory_mib=EnvVar.int("B7_DUCKDB_MEMORY_MIB"),
+            plain_reader_min_bytes=EnvVar.int("B7_PLAIN_READER_MIN_BYTES"),
         )
     },
 )

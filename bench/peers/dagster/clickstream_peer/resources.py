@@ -28,6 +28,9 @@ class LakePaths(ConfigurableResource):
     # run DuckDB alike; memory_mib 0 leaves DuckDB's own default.
     threads: int = 2
     memory_mib: int = 0
+    # The engine's PLAIN_READER_MIN_BYTES (lake/local/duckdbEngine.ts): smaller hours are read
+    # exactly, without the plainness proof. Passed in by bench/b7-peers.ts, so it never drifts.
+    plain_reader_min_bytes: int = 0
 
     def raw_files(self, hour: datetime) -> list[str]:
         return sorted(str(p) for p in (Path(self.raw_root) / hour_path(hour)).glob("*.jsonl"))
@@ -39,21 +42,21 @@ class LakePaths(ConfigurableResource):
         # Read at run time, every run: the peer runs whatever curation SQL is checked out.
         return (Path(self.sql_dir) / f"{name}.sql").read_text()
 
-    @staticmethod
-    def run(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+    def run(self, con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> duckdb.DuckDBPyConnection:
         """Runs one statement of sql/duckdb/ as the pipeline's DuckDB engine runs it (lake/local/duckdbEngine.ts).
 
         Binds the parameters the statement names, of those given. A statement that takes
-        $line_reader reads raw lines 'plain' (DuckDB's parallel scanner) only where
-        clickstream_lines_are_plain proves the files plain, else 'exact'; a plain run that fails is
-        run again exact, as the engine does.
+        $line_reader reads raw lines 'plain' (DuckDB's parallel scanner) only for an hour of at
+        least plain_reader_min_bytes that clickstream_lines_are_plain proves plain, else 'exact';
+        a plain run that fails is run again exact, as the engine does.
         """
         named = set(re.findall(r"\$(\w+)", re.sub(r"--[^\n]*", "", sql)))
         bound = {k: v for k, v in params.items() if k in named}
         if "line_reader" not in named:
             return con.execute(sql, bound)
+        size = sum(Path(f).stat().st_size for f in params["raw_files"])
         try:
-            plain = con.execute("SELECT clickstream_lines_are_plain($raw_files)", {"raw_files": params["raw_files"]}).fetchone()[0] is True
+            plain = size >= self.plain_reader_min_bytes and con.execute("SELECT clickstream_lines_are_plain($raw_files)", {"raw_files": params["raw_files"]}).fetchone()[0] is True
         except duckdb.Error:
             plain = False
         if plain:
