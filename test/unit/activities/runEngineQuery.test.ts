@@ -248,5 +248,19 @@ describe('activities/runEngineQuery', () => {
       assert.ok(Date.now() - t0 < 5_000, 'cancelled during the 60 s sleep');
       assert.deepEqual(engine.cancelled, ['q-new-1']);
     });
+
+    it("an engine's end signal cuts the first sleep short once; if status still says RUNNING after it, polls sleep again instead of spinning", async () => {
+      // Stand-in for a wrapper whose view lags the engine's (a fault layer): whenEnded has resolved, status says RUNNING 3 more times.
+      const engine = Object.assign(new ScriptedEngine([st('RUNNING'), st('RUNNING'), st('RUNNING'), st('SUCCEEDED')]), {
+        whenEnded: () => Promise.resolve(),
+      });
+      const { env } = envWith();
+      const t0 = Date.now();
+      const done = await runLoop(env, engine, { initialMs: 200, maxMs: 200, multiplier: 1 });
+      const tookMs = Date.now() - t0;
+      assert.equal(done.statusCalls, 4);
+      // First poll woken at once; the three after it slept their 200 ms each.
+      assert.ok(tookMs >= 3 * 200 - 20, `took ${tookMs} ms: the polls after the end signal did not sleep`);
+    });
   });
 });
