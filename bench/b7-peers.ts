@@ -106,7 +106,7 @@ function sizes(quick: boolean): Size[] {
         { ...real, hours: 8, runsHours: 0, concurrencies: [4], rounds: 1 },
       ]
     : [
-        // ~11 minutes at load 2-10 on the 2-core machine (17 at 10-25): the per-partition runs
+        // ~13 minutes at load 2-10 on the 2-core machine (one round took 17 at 10-25): the per-partition runs
         // (~5 CPU-s each) are the dearest. Two rounds, so ours and the single run are each measured
         // once first and once second.
         { ...tiny, hours: 720, runsHours: 32, concurrencies: [4, 16], rounds: 2 },
