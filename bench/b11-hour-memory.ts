@@ -105,7 +105,7 @@ async function run(ctx: BenchContext): Promise<BenchOutput> {
     }
     // Probes: the 1 GB hour's curation, stage by stage, each alone in a process; then both hours under a DuckDB memory limit.
     const probes: { name: string; what: string; run: ChildRun }[] = [];
-    for (const p of probeSpecs(lake, workDir)) {
+    for (const p of probeSpecs(lake)) {
       ctx.log(`probe: ${p.name}`);
       const hour = shapes.find((s) => s.key === p.on)!.hour;
       const r = await runChild({ mode: 'probe', lakeDir: lake.config.lake.dir, workDir, hour, ...p.spec });
@@ -191,7 +191,6 @@ function endStream(s: WriteStream): Promise<void> {
 /** The stages of sql/duckdb/setup_*.sql and curate_hour.sql, each run alone over the 1 GB file. */
 function probeSpecs(
   lake: TestLake,
-  workDir: string,
 ): { name: string; what: string; on: HourShape['key']; spec: Omit<Extract<ChildSpec, { mode: 'probe' }>, 'mode' | 'lakeDir' | 'workDir' | 'hour'> }[] {
   const curate = loadSql('duckdb', 'curate_hour');
   // The exact reader holds each file whole, so under the engine's bound it fails on this hour: its

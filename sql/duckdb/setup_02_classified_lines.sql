@@ -12,32 +12,34 @@
 -- sql/athena/create_classified_lines_view.sql is the twin, and
 -- test/integration/trino/engineEquivalence.test.ts runs both over test/fixtures/trickyHours.ts.
 CREATE OR REPLACE MACRO clickstream_checked_lines(files, reader := 'exact') AS TABLE
-WITH parsed AS (
+WITH documents AS (
+  -- doc: the line when it is strict JSON, else NULL.
+  SELECT source_file, line_no, line,
+    -- Strict JSON (RFC 8259), as Trino's json_parse reads it: DuckDB's parser also takes
+    -- trailing commas and NaN/Infinity (any case), so a line that may hold one is checked with
+    -- its strings blanked out: a comma before a closing bracket, or a letter outside
+    -- true/false/null and exponents, makes it not valid JSON. The first test is four patterns
+    -- that each start with one literal byte, which RE2 finds by memchr (one pattern with the
+    -- same alternatives cost two thirds of a JSON parse per line).
+    CASE WHEN (regexp_matches(line, ',[[:space:]]*([]}]|-?[NnIi])') OR regexp_matches(line, ':[[:space:]]*-?[NnIi]')
+        OR regexp_matches(line, '\[[[:space:]]*-?[NnIi]') OR regexp_matches(line, '^[[:space:]]*-?[NnIi]'))
+      AND regexp_matches(
+        regexp_replace(regexp_replace(line, '"(?:[^"\\]|\\.)*"', '""', 'g'), 'true|false|null', '', 'g'),
+        ',[[:space:]]*[]}]|[A-DF-Za-df-z]')
+    THEN NULL WHEN json_valid(line) THEN line END AS doc
+  FROM clickstream_lines(files, reader)
+),
+parsed AS (
   SELECT source_file, line_no, line, doc,
     CASE WHEN is_object THEN
       json_extract_string(doc, ['$.event_id', '$.user_id', '$.event_time', '$.session_id', '$.event_type', '$.page_url', '$.referrer', '$.user_agent'])
     END AS f,
     CASE WHEN is_object THEN CAST(json_extract(doc, '$.properties') AS VARCHAR) END AS properties
   FROM (
-  -- A valid JSON text is an object exactly when its first character after JSON whitespace (a
-  -- line holds no CR or LF) is '{': one anchored match instead of a parse (json_type).
-  SELECT *, regexp_matches(doc, '^[ \t]*[{]') AS is_object
-  FROM (
-    SELECT source_file, line_no, line,
-      -- Strict JSON (RFC 8259), as Trino's json_parse reads it: DuckDB's parser also takes
-      -- trailing commas and NaN/Infinity (any case), so a line that may hold one is checked with
-      -- its strings blanked out: a comma before a closing bracket, or a letter outside
-      -- true/false/null and exponents, makes it not valid JSON. The first test is four patterns
-      -- that each start with one literal byte, which RE2 finds by memchr (one pattern with the
-      -- same alternatives cost two thirds of a JSON parse per line).
-      CASE WHEN (regexp_matches(line, ',[[:space:]]*([]}]|-?[NnIi])') OR regexp_matches(line, ':[[:space:]]*-?[NnIi]')
-          OR regexp_matches(line, '\[[[:space:]]*-?[NnIi]') OR regexp_matches(line, '^[[:space:]]*-?[NnIi]'))
-        AND regexp_matches(
-          regexp_replace(regexp_replace(line, '"(?:[^"\\]|\\.)*"', '""', 'g'), 'true|false|null', '', 'g'),
-          ',[[:space:]]*[]}]|[A-DF-Za-df-z]')
-      THEN NULL WHEN json_valid(line) THEN line END AS doc
-    FROM clickstream_lines(files, reader)
-  ))
+    -- A valid JSON text is an object exactly when its first character after JSON whitespace (a
+    -- line holds no CR or LF) is '{': one anchored match instead of a parse (json_type).
+    SELECT *, regexp_matches(doc, '^[ \t]*[{]') AS is_object FROM documents
+  )
 ),
 timed AS (
   SELECT *,
