@@ -341,12 +341,16 @@ function report(ctx: BenchContext, sizeList: Size[], ms: Measurement[], v: { our
         continue;
       }
       const r = ratio(theirs);
+      // Throughput can never exceed cores ÷ CPU-s per partition, so the target sets a CPU budget per
+      // partition (worker and dev server together) that no amount of concurrency gets around.
+      const budget = os.cpus().length / (target * med(theirs, (m) => m.partitionsPerS));
+      const budgetNote = `; ${target}× on ${os.cpus().length} cores needs ≤ ${round(budget, 3)} CPU-s per partition, ours spent ${round(med(ours, (m) => m.cpuPerPartitionS), 3)} (dev server ${round(med(ours, (m) => m.cpuServerS! / m.partitions), 3)})`;
       targets.push({
         name: `${size.name}: partitions/s, ours ÷ ${LABEL[system]}`,
         target: `≥ ${target}×`,
         measured: `${round(r, 2)}× (${round(med(ours, (m) => m.partitionsPerS), 2)} vs ${round(med(theirs, (m) => m.partitionsPerS), 2)}/s; CPU-s per partition ${round(med(ours, (m) => m.cpuPerPartitionS), 3)} vs ${round(med(theirs, (m) => m.cpuPerPartitionS), 3)})`,
         met: judged ? r >= target : null,
-        note: `ours at concurrency ${best}`,
+        note: `ours at concurrency ${best}${budgetNote}`,
       });
     }
   }
