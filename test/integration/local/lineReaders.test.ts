@@ -6,12 +6,18 @@
  * may read them, must curate and count the same on both readers and as the fixture says.
  */
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
 import { s3Uri } from '../../../core/locations';
 import type { QueryRequest, QueryStatus } from '../../../lake/ports';
 import { PLAIN_READER_MIN_BYTES, type DuckDbQueryEngine } from '../../../lake/local/duckdbEngine';
 import { duckdbStatements } from '../../../lake/local/duckdbStatements';
 import { TRICKY_HOUR, countsOf, fileBody, type TrickyFile, type TrickyHour } from '../../fixtures/trickyHours';
 import { makeTestLake, type TestLake } from '../../support/testLake';
+
+/** Bytes this process has read so far (/proc/self/io rchar): DuckDB reads in-process. */
+async function bytesReadSoFar(): Promise<number> {
+  return Number(/rchar:\s+(\d+)/.exec(await fs.readFile('/proc/self/io', 'utf8'))?.[1]);
+}
 
 /** The hour's lines, each ended by LF: what a plain file holds. A file's leading BOM would be eaten by the CSV scanner (and fail the proof), so such a file starts with a blank line. */
 function withLfEnds(hour: TrickyHour): TrickyHour {
@@ -128,6 +134,40 @@ describe('lake/local line readers: plain (parallel CSV scan) and exact (read_tex
     });
     const exact = await curatedRows(files, 'exact');
     assert.deepEqual(parquet, exact);
+  });
+
+  it("validation reads a plain hour once, reusing its curation's proof of the same files; a file rewritten in place (same size) is proven again", async () => {
+    const pad = padding('once');
+    const rawLines = pad.lines.length;
+    const hour: TrickyHour = {
+      hour: TRICKY_HOUR.hour,
+      description: 'one plain file over the proof threshold',
+      files: [pad],
+      expected: { counts: { rawLines, curatedRows: rawLines, rejected: 0, duplicates: 0 }, unknownFields: [] },
+    };
+    const files = await writeHour(hour);
+    const rawBytes = fileBody(hour.files[0]!).length;
+    const input = request(files, 'once');
+    const curated = await run(duckdbStatements.curateHour(input));
+    assert.equal(curated.status.stats.lineReader, 'plain');
+    const before = await bytesReadSoFar();
+    const validated = await run(duckdbStatements.validationCounts(validationOf(input)));
+    const read = (await bytesReadSoFar()) - before;
+    assert.equal(validated.status.stats.lineReader, 'plain');
+    assert.equal(Number(validated.rows[0]!.raw_lines), countsOf(hour).rawLines);
+    // One scan of the raw bytes (plus the Parquet footer); proving the files again was a second one.
+    assert.ok(read > rawBytes * 0.9 && read < rawBytes * 1.5, `validation read ${read} bytes of a ${rawBytes}-byte hour`);
+
+    // The same bytes, one LF turned into a lone CR: the exact reader splits there too (same lines),
+    // the CSV scanner does not, so the file is no longer plain. Written in place: same path, inode and size.
+    const local = lake.backend.store.pathOf(lake.config.lake.bucket, files[0]!.replace(`s3://${lake.config.lake.bucket}/`, ''));
+    const body = await fs.readFile(local, 'utf8');
+    const at = body.indexOf('\n');
+    await fs.writeFile(local, `${body.slice(0, at)}\r${body.slice(at + 1)}`);
+    const again = await run(duckdbStatements.validationCounts({ ...validationOf(input), idempotencyToken: `revalidate-${n}`.padEnd(32, '-') }));
+    assert.equal(again.status.state, 'SUCCEEDED', again.status.reason);
+    assert.equal(again.status.stats.lineReader, 'exact');
+    assert.equal(Number(again.rows[0]!.raw_lines), countsOf(hour).rawLines);
   });
 
   it('the original tricky hour (CRLF, lone CR, a BOM at a file start) is not plain: the engine reads it exactly, as it does a small plain hour', async () => {
