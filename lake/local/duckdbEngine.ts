@@ -8,7 +8,7 @@
  * idempotency token, and since outputs are replaced, never appended, the result is the same.
  */
 import { randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, type BigIntStats } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
@@ -409,7 +409,7 @@ async function identify(files: string[]): Promise<{ bytes: number; identity: str
   let bytes = 0;
   const parts: string[] = [];
   for (const f of files) {
-    let st: import('node:fs').BigIntStats;
+    let st: BigIntStats;
     try {
       st = await fs.stat(f, { bigint: true });
     } catch (err) {
