@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import { s3Uri } from '../../../core/locations';
+import { parseS3Uri, s3Uri } from '../../../core/locations';
 import type { QueryRequest, QueryStatus } from '../../../lake/ports';
 import { PLAIN_READER_MIN_BYTES, type DuckDbQueryEngine } from '../../../lake/local/duckdbEngine';
 import { duckdbStatements } from '../../../lake/local/duckdbStatements';
@@ -160,7 +160,8 @@ describe('lake/local line readers: plain (parallel CSV scan) and exact (read_tex
 
     // The same bytes, one LF turned into a lone CR: the exact reader splits there too (same lines),
     // the CSV scanner does not, so the file is no longer plain. Written in place: same path, inode and size.
-    const local = lake.backend.store.pathOf(lake.config.lake.bucket, files[0]!.replace(`s3://${lake.config.lake.bucket}/`, ''));
+    const { bucket, key } = parseS3Uri(files[0]!);
+    const local = lake.backend.store.pathOf(bucket, key);
     const body = await fs.readFile(local, 'utf8');
     const at = body.indexOf('\n');
     await fs.writeFile(local, `${body.slice(0, at)}\r${body.slice(at + 1)}`);
